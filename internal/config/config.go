@@ -1,0 +1,285 @@
+// Package config turns the process environment into a validated Config.
+//
+// Variable names and defaults follow FoxxMD/docker-proxy-filter so users can
+// swap images. Parsing never stops at the first problem: Load returns every
+// problem at once, so a user fixes a broken deployment in one round trip.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+)
+
+// Config is the sidecar's effective configuration.
+type Config struct {
+	// Upstream is the engine or socket proxy every request is forwarded to.
+	Upstream Endpoint
+	// Filters choose the visible containers; empty means all are visible.
+	Filters match.Filters
+	// ScrubEnvs replaces Config.Env with [] in container inspect answers.
+	ScrubEnvs bool
+	// Listen is where the proxy serves clients.
+	Listen Endpoint
+	// LogLevel and LogJSON shape the logger.
+	LogLevel slog.Level
+	LogJSON  bool
+	// IndexCapacity bounds how many containers the live index remembers.
+	IndexCapacity int
+	// PollInterval is how often the index relists containers when the
+	// upstream refuses the events stream.
+	PollInterval time.Duration
+	// Warnings are harmless oddities worth logging at start (e.g. an empty
+	// filter item that was ignored).
+	Warnings []string
+}
+
+// Endpoint is a parsed address: Network is "unix" or "tcp".
+type Endpoint struct {
+	Network string
+	Address string
+}
+
+// String renders the endpoint as a URL-ish string for logs.
+func (e Endpoint) String() string {
+	if e.Network == "unix" {
+		return "unix://" + e.Address
+	}
+	return "tcp://" + e.Address
+}
+
+// Defaults that a user may rely on; documented in Usage and the README.
+const (
+	DefaultUpstream      = "unix:///var/run/docker.sock"
+	DefaultPort          = "2375"
+	DefaultIndexCapacity = 65536
+	DefaultPollInterval  = 5 * time.Second
+)
+
+// Load reads the configuration through getenv (os.Getenv in production, a map
+// in tests). The returned error lists every problem, one per line.
+func Load(getenv func(string) string) (Config, error) {
+	var (
+		cfg  Config
+		errs []error
+	)
+	problem := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	upstream := strings.TrimSpace(getenv("PROXY_URL"))
+	upstreamVar := "PROXY_URL"
+	if upstream == "" {
+		upstream, upstreamVar = strings.TrimSpace(getenv("DOCKER_HOST")), "DOCKER_HOST"
+	}
+	if upstream == "" {
+		upstream, upstreamVar = DefaultUpstream, "PROXY_URL (default)"
+	}
+	if ep, err := ParseUpstream(upstream); err != nil {
+		problem("%s=%q: %v", upstreamVar, upstream, err)
+	} else {
+		cfg.Upstream = ep
+	}
+
+	names, warn := splitList("CONTAINER_NAMES", getenv("CONTAINER_NAMES"))
+	cfg.Filters.Names = names
+	cfg.Warnings = append(cfg.Warnings, warn...)
+
+	labelItems, warn := splitList("CONTAINER_LABELS", getenv("CONTAINER_LABELS"))
+	cfg.Warnings = append(cfg.Warnings, warn...)
+	for _, item := range labelItems {
+		l, ok := match.ParseLabel(item)
+		if !ok {
+			problem("CONTAINER_LABELS item %q has an empty label key; it would match every label", item)
+			continue
+		}
+		cfg.Filters.Labels = append(cfg.Filters.Labels, l)
+	}
+	if cfg.Filters.Empty() {
+		cfg.Warnings = append(cfg.Warnings, "no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible")
+	}
+
+	if b, err := parseBool(getenv("SCRUB_ENVS"), false); err != nil {
+		problem("SCRUB_ENVS: %v", err)
+	} else {
+		cfg.ScrubEnvs = b
+	}
+
+	if ep, err := parseListen(getenv("LISTEN"), getenv("PORT")); err != nil {
+		problem("%v", err)
+	} else {
+		cfg.Listen = ep
+	}
+
+	if lvl, err := parseLevel(getenv("LOG_LEVEL")); err != nil {
+		problem("LOG_LEVEL: %v", err)
+	} else {
+		cfg.LogLevel = lvl
+	}
+	switch f := strings.ToLower(strings.TrimSpace(getenv("LOG_FORMAT"))); f {
+	case "", "text":
+	case "json":
+		cfg.LogJSON = true
+	default:
+		problem("LOG_FORMAT=%q: want text or json", f)
+	}
+
+	cfg.IndexCapacity = DefaultIndexCapacity
+	if v := strings.TrimSpace(getenv("INDEX_CAPACITY")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problem("INDEX_CAPACITY=%q: want a positive integer", v)
+		} else {
+			cfg.IndexCapacity = n
+		}
+	}
+
+	cfg.PollInterval = DefaultPollInterval
+	if v := strings.TrimSpace(getenv("POLL_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			problem("POLL_INTERVAL=%q: want a duration of at least 100ms, such as 5s", v)
+		} else {
+			cfg.PollInterval = d
+		}
+	}
+
+	if len(errs) > 0 {
+		return Config{}, &Error{Problems: errs}
+	}
+	return cfg, nil
+}
+
+// Error is an invalid configuration; it carries every problem found.
+type Error struct {
+	Problems []error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap exposes the individual problems to errors.Is/As.
+func (e *Error) Unwrap() []error { return e.Problems }
+
+// splitList splits a comma list, trimming items and dropping empty ones with a
+// warning: a stray comma must never become a filter that matches everything.
+func splitList(name, raw string) (items, warnings []string) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	for i, item := range strings.Split(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			warnings = append(warnings, fmt.Sprintf("%s: ignored empty item #%d (stray comma?)", name, i+1))
+			continue
+		}
+		items = append(items, item)
+	}
+	return items, warnings
+}
+
+func parseBool(raw string, def bool) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "":
+		return def, nil
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (true/false/1/0/yes/no)", raw)
+}
+
+func parseLevel(raw string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q: want debug, info, warn or error", raw)
+}
+
+// ParseUpstream parses PROXY_URL / DOCKER_HOST: http://host:port and
+// tcp://host:port (plain HTTP) or unix:///absolute/path.
+func ParseUpstream(raw string) (Endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Endpoint{}, errors.New("not a URL")
+	}
+	switch u.Scheme {
+	case "unix":
+		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			return Endpoint{}, errors.New("want unix:///absolute/path/to/docker.sock")
+		}
+		return Endpoint{Network: "unix", Address: u.Path}, nil
+	case "http", "tcp":
+		if u.Host == "" {
+			return Endpoint{}, fmt.Errorf("want %s://host:port", u.Scheme)
+		}
+		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+			return Endpoint{}, errors.New("must not carry a path, query or credentials")
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "2375")
+		}
+		return Endpoint{Network: "tcp", Address: host}, nil
+	case "":
+		return Endpoint{}, errors.New("missing scheme: want http://host:port, tcp://host:port or unix:///path")
+	}
+	return Endpoint{}, fmt.Errorf("scheme %q is not supported: want http, tcp or unix", u.Scheme)
+}
+
+// parseListen resolves LISTEN, falling back to ":$PORT" (all interfaces, as
+// the original image does).
+func parseListen(listen, port string) (Endpoint, error) {
+	listen, port = strings.TrimSpace(listen), strings.TrimSpace(port)
+	if listen != "" {
+		if path, ok := strings.CutPrefix(listen, "unix://"); ok {
+			if !strings.HasPrefix(path, "/") {
+				return Endpoint{}, fmt.Errorf("LISTEN=%q: want unix:///absolute/path", listen)
+			}
+			return Endpoint{Network: "unix", Address: path}, nil
+		}
+		host, p, err := net.SplitHostPort(listen)
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("LISTEN=%q: want host:port or unix:///path", listen)
+		}
+		if err := checkPort(p); err != nil {
+			return Endpoint{}, fmt.Errorf("LISTEN=%q: %v", listen, err)
+		}
+		return Endpoint{Network: "tcp", Address: net.JoinHostPort(host, p)}, nil
+	}
+	if port == "" {
+		port = DefaultPort
+	}
+	if err := checkPort(port); err != nil {
+		return Endpoint{}, fmt.Errorf("PORT=%q: %v", port, err)
+	}
+	return Endpoint{Network: "tcp", Address: ":" + port}, nil
+}
+
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return errors.New("want a port number between 0 and 65535")
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load(empty) error: %v", err)
+	}
+	want := Config{
+		Upstream:      Endpoint{Network: "unix", Address: "/var/run/docker.sock"},
+		Listen:        Endpoint{Network: "tcp", Address: ":2375"},
+		LogLevel:      slog.LevelInfo,
+		IndexCapacity: DefaultIndexCapacity,
+		PollInterval:  DefaultPollInterval,
+		Warnings:      []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("Load(empty) = %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c Config)
+	}{
+		{"PROXY_URL http", map[string]string{"PROXY_URL": "http://socket-proxy:2375"}, func(t *testing.T, c Config) {
+			if got, want := c.Upstream, (Endpoint{"tcp", "socket-proxy:2375"}); got != want {
+				t.Errorf("Upstream = %v, want %v", got, want)
+			}
+		}},
+		{"PROXY_URL tcp without port", map[string]string{"PROXY_URL": "tcp://10.0.0.1"}, func(t *testing.T, c Config) {
+			if got, want := c.Upstream, (Endpoint{"tcp", "10.0.0.1:2375"}); got != want {
+				t.Errorf("Upstream = %v, want %v", got, want)
+			}
+		}},
+		{"DOCKER_HOST fallback", map[string]string{"DOCKER_HOST": "unix:///run/x.sock"}, func(t *testing.T, c Config) {
+			if got, want := c.Upstream, (Endpoint{"unix", "/run/x.sock"}); got != want {
+				t.Errorf("Upstream = %v, want %v", got, want)
+			}
+		}},
+		{"PROXY_URL beats DOCKER_HOST", map[string]string{"DOCKER_HOST": "unix:///run/x.sock", "PROXY_URL": "http://p:1"}, func(t *testing.T, c Config) {
+			if got, want := c.Upstream, (Endpoint{"tcp", "p:1"}); got != want {
+				t.Errorf("Upstream = %v, want %v", got, want)
+			}
+		}},
+		{"filters trimmed, empty items dropped with a warning", map[string]string{
+			"CONTAINER_NAMES":  " web , ,db,",
+			"CONTAINER_LABELS": "homepage, com.foo=bar=baz",
+		}, func(t *testing.T, c Config) {
+			want := match.Filters{
+				Names:  []string{"web", "db"},
+				Labels: []match.Label{{Key: "homepage"}, {Key: "com.foo", Value: "bar=baz", HasValue: true}},
+			}
+			if !reflect.DeepEqual(c.Filters, want) {
+				t.Errorf("Filters = %+v, want %+v", c.Filters, want)
+			}
+			if len(c.Warnings) != 2 {
+				t.Errorf("Warnings = %q, want two empty-item warnings", c.Warnings)
+			}
+		}},
+		{"only commas means no filters", map[string]string{"CONTAINER_NAMES": ",,"}, func(t *testing.T, c Config) {
+			if !c.Filters.Empty() {
+				t.Errorf("Filters = %+v, want empty", c.Filters)
+			}
+			if !strings.Contains(strings.Join(c.Warnings, "\n"), "every container is visible") {
+				t.Errorf("Warnings = %q, want the every-container warning", c.Warnings)
+			}
+		}},
+		{"booleans", map[string]string{"SCRUB_ENVS": "Yes"}, func(t *testing.T, c Config) {
+			if !c.ScrubEnvs {
+				t.Error("ScrubEnvs = false, want true")
+			}
+		}},
+		{"PORT", map[string]string{"PORT": "2380"}, func(t *testing.T, c Config) {
+			if got, want := c.Listen, (Endpoint{"tcp", ":2380"}); got != want {
+				t.Errorf("Listen = %v, want %v", got, want)
+			}
+		}},
+		{"LISTEN beats PORT", map[string]string{"PORT": "2380", "LISTEN": "127.0.0.1:9"}, func(t *testing.T, c Config) {
+			if got, want := c.Listen, (Endpoint{"tcp", "127.0.0.1:9"}); got != want {
+				t.Errorf("Listen = %v, want %v", got, want)
+			}
+		}},
+		{"LISTEN unix", map[string]string{"LISTEN": "unix:///run/dpf.sock"}, func(t *testing.T, c Config) {
+			if got, want := c.Listen, (Endpoint{"unix", "/run/dpf.sock"}); got != want {
+				t.Errorf("Listen = %v, want %v", got, want)
+			}
+		}},
+		{"logging", map[string]string{"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json"}, func(t *testing.T, c Config) {
+			if c.LogLevel != slog.LevelDebug || !c.LogJSON {
+				t.Errorf("LogLevel, LogJSON = %v, %v; want debug, true", c.LogLevel, c.LogJSON)
+			}
+		}},
+		{"index and poll", map[string]string{"INDEX_CAPACITY": "10", "POLL_INTERVAL": "250ms"}, func(t *testing.T, c Config) {
+			if c.IndexCapacity != 10 || c.PollInterval != 250*time.Millisecond {
+				t.Errorf("IndexCapacity, PollInterval = %d, %v; want 10, 250ms", c.IndexCapacity, c.PollInterval)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load(%v) error: %v", tt.env, err)
+			}
+			tt.check(t, cfg)
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"PROXY_URL":        "ftp://x",
+		"CONTAINER_LABELS": "=oops",
+		"SCRUB_ENVS":       "maybe",
+		"PORT":             "99999",
+		"LOG_LEVEL":        "loud",
+		"LOG_FORMAT":       "xml",
+		"INDEX_CAPACITY":   "0",
+		"POLL_INTERVAL":    "fast",
+	}))
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Load error = %v, want *config.Error", err)
+	}
+	for _, name := range []string{"PROXY_URL", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not mention %s:\n%v", name, err)
+		}
+	}
+	if got := len(cerr.Problems); got != 8 {
+		t.Errorf("got %d problems, want 8:\n%v", got, err)
+	}
+}
+
+func TestParseUpstream(t *testing.T) {
+	tests := []struct {
+		raw     string
+		want    Endpoint
+		wantErr bool
+	}{
+		{"unix:///var/run/docker.sock", Endpoint{"unix", "/var/run/docker.sock"}, false},
+		{"http://socket-proxy:2375", Endpoint{"tcp", "socket-proxy:2375"}, false},
+		{"http://socket-proxy:2375/", Endpoint{"tcp", "socket-proxy:2375"}, false},
+		{"tcp://[::1]:2375", Endpoint{"tcp", "[::1]:2375"}, false},
+		{"unix://relative.sock", Endpoint{}, true},
+		{"http://", Endpoint{}, true},
+		{"http://p:2375/v1.41", Endpoint{}, true},
+		{"https://p:2376", Endpoint{}, true},
+		{"ssh://user@host", Endpoint{}, true},
+		{"socket-proxy:2375", Endpoint{}, true},
+		{"/var/run/docker.sock", Endpoint{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			got, err := ParseUpstream(tt.raw)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("ParseUpstream(%q) = %v, %v; want %v, error %v", tt.raw, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestUsageNamesEveryVariable(t *testing.T) {
+	for _, name := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL"} {
+		if !strings.Contains(Usage, name) {
+			t.Errorf("Usage does not document %s", name)
+		}
+	}
+}

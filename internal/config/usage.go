@@ -1,0 +1,33 @@
+package config
+
+// Usage is printed by -h. Keep it in step with Load and the README table.
+const Usage = `docker-proxy-filter: a Docker Engine API proxy that shows a client only the
+containers it needs, chosen by name and label, with env secrets scrubbed.
+
+Usage:
+  docker-proxy-filter              serve (configured by the environment below)
+  docker-proxy-filter healthcheck  exit 0 when the proxy at LISTEN/PORT answers /_ping
+  docker-proxy-filter -h           print this help
+
+Environment:
+  variable          default                          meaning
+  PROXY_URL         $DOCKER_HOST, else               upstream engine or socket proxy: http://host:port,
+                    unix:///var/run/docker.sock      tcp://host:port (plain HTTP) or unix:///path
+  CONTAINER_NAMES   (empty)                          comma list; a container is visible when its name
+                                                     ("/name") contains any item
+  CONTAINER_LABELS  (empty)                          comma list of key or key=value; key: some label key
+                                                     contains it; key=value: one label whose key contains
+                                                     key AND whose value contains value
+  SCRUB_ENVS        false                            container inspect answers carry Config.Env: []
+  PORT              2375                             listen port (all interfaces)
+  LISTEN            :$PORT                           full listen address: host:port or unix:///path
+  LOG_LEVEL         info                             debug, info, warn or error
+  LOG_FORMAT        text                             text (coloured on a terminal) or json
+  INDEX_CAPACITY    65536                            containers the live index remembers (LRU); misses
+                                                     are settled by asking the upstream
+  POLL_INTERVAL     5s                               relist period when the upstream refuses /events
+
+A container matching CONTAINER_NAMES OR CONTAINER_LABELS is visible; with neither
+set every container is visible. Matching is case-sensitive. Booleans accept
+true/false/1/0/yes/no. Invalid configuration exits with status 2.
+`
