@@ -63,9 +63,11 @@ func (f *Filters) Match(name string, labels iter.Seq2[string, string]) bool {
 	if f.Empty() {
 		return true
 	}
-	if f.MatchName(name) {
-		return true
-	}
+	return f.MatchName(name) || f.MatchLabels(labels)
+}
+
+// MatchLabels reports whether the labels alone match a label filter.
+func (f *Filters) MatchLabels(labels iter.Seq2[string, string]) bool {
 	if len(f.Labels) == 0 || labels == nil {
 		return false
 	}

@@ -1,0 +1,223 @@
+// Package index keeps the live allowlist the proxy decides from: every known
+// container's full ID, primary name and visibility, fed by the engine's list
+// and events stream, so that deciding a request needs no upstream call.
+//
+// The index is bounded (an LRU of INDEX_CAPACITY containers). It fails
+// closed: a container it does not know, or a ref it cannot resolve among
+// visible containers, is never allowed on the index's word alone; such a ref
+// is settled by one inspect upstream (shared by concurrent requests), and an
+// allow read from an index that is not in sync is confirmed the same way.
+package index
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+)
+
+// entry is what the index remembers of one container.
+type entry struct {
+	name    string // "/web"
+	visible bool
+}
+
+// State says how far the index can be trusted.
+type State uint8
+
+const (
+	// Syncing: not (yet, or no longer) following the engine; allows read from
+	// the index are confirmed upstream.
+	Syncing State = iota
+	// Live: listed and following the events stream.
+	Live
+	// Polling: the upstream refused /events; the index is relisted every
+	// POLL_INTERVAL.
+	Polling
+)
+
+func (s State) String() string {
+	switch s {
+	case Live:
+		return "live"
+	case Polling:
+		return "polling"
+	}
+	return "syncing"
+}
+
+// Index is the live allowlist. It is safe for concurrent use.
+type Index struct {
+	filters  *match.Filters
+	source   Source
+	logger   *slog.Logger
+	capacity int
+
+	mu    sync.Mutex
+	byID  *simplelru.LRU[string, entry] // full ID -> entry
+	names map[string]string             // "/name" -> full ID
+	// visibleIDs is sorted, for unique-prefix lookups among visible containers.
+	visibleIDs []string
+	// gen changes on every mutation; negative answers are remembered per gen.
+	gen   uint64
+	state State
+	// evicted is set when capacity pushed a container out since the last full
+	// list: prefix answers may then be incomplete.
+	evicted  bool
+	removing bool // set while a removal is caller-initiated, not an eviction
+
+	missing *simplelru.LRU[string, uint64] // ref -> gen at which it was settled missing
+	flights flightGroup
+}
+
+// Options configure New.
+type Options struct {
+	Filters  *match.Filters
+	Source   Source
+	Logger   *slog.Logger // nil: discard
+	Capacity int          // containers remembered; <= 0: 65536
+}
+
+// New returns an empty index in the Syncing state; Run fills it and keeps it
+// in step with the engine.
+func New(o Options) *Index {
+	if o.Capacity <= 0 {
+		o.Capacity = 65536
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Filters == nil {
+		o.Filters = &match.Filters{}
+	}
+	x := &Index{filters: o.Filters, source: o.Source, logger: o.Logger, capacity: o.Capacity}
+	x.byID = x.newLRU()
+	x.names = make(map[string]string)
+	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)
+	return x
+}
+
+func (x *Index) newLRU() *simplelru.LRU[string, entry] {
+	l, err := simplelru.NewLRU(x.capacity, x.onRemove)
+	if err != nil {
+		panic(err) // only for a non-positive size, which New rules out
+	}
+	return l
+}
+
+// onRemove keeps the name map and the visible-ID list in step with the LRU,
+// for explicit removals and capacity evictions alike. Called with mu held.
+func (x *Index) onRemove(id string, e entry) {
+	if x.names[e.name] == id {
+		delete(x.names, e.name)
+	}
+	if e.visible {
+		x.visibleIDs = removeSorted(x.visibleIDs, id)
+	}
+	if !x.removing {
+		x.evicted = true
+	}
+}
+
+// State reports how far the index can be trusted.
+func (x *Index) State() State {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.state
+}
+
+// Len is the number of containers in the index.
+func (x *Index) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.byID.Len()
+}
+
+// Visible reports whether a container with this name and these labels is
+// visible under the index's filters.
+func (x *Index) Visible(name string, labels map[string]string) bool {
+	return x.filters.MatchMap(name, labels)
+}
+
+func (x *Index) entryFor(c Container) entry {
+	return entry{name: c.Name, visible: x.filters.MatchMap(c.Name, c.Labels)}
+}
+
+// put records a container. Called with mu held.
+func (x *Index) put(c Container) {
+	x.putEntry(c.ID, x.entryFor(c))
+}
+
+func (x *Index) putEntry(id string, e entry) {
+	if x.byID.Contains(id) {
+		x.removing = true
+		x.byID.Remove(id)
+		x.removing = false
+	}
+	if other, ok := x.names[e.name]; ok && other != id {
+		// Names are unique at any instant; an older holder of this name has
+		// been renamed or removed and its event is still on the way.
+		if oe, ok := x.byID.Peek(other); ok && oe.name == e.name {
+			oe.name = ""
+			x.byID.Add(other, oe)
+		}
+	}
+	x.byID.Add(id, e)
+	if e.name != "" {
+		x.names[e.name] = id
+	}
+	if e.visible {
+		x.visibleIDs = insertSorted(x.visibleIDs, id)
+	}
+	x.gen++
+}
+
+// remove forgets a container. Called with mu held.
+func (x *Index) remove(id string) {
+	x.removing = true
+	x.byID.Remove(id)
+	x.removing = false
+	x.gen++
+}
+
+// replace swaps the whole content for a fresh list. Called with mu held.
+func (x *Index) replace(list []Container) {
+	x.removing = true
+	x.byID.Purge()
+	x.removing = false
+	x.names = make(map[string]string, len(list))
+	x.visibleIDs = x.visibleIDs[:0]
+	x.evicted = false
+	for _, c := range list {
+		x.put(c)
+	}
+	x.gen++
+}
+
+func insertSorted(s []string, v string) []string {
+	i, found := slices.BinarySearch(s, v)
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, v)
+}
+
+func removeSorted(s []string, v string) []string {
+	i, found := slices.BinarySearch(s, v)
+	if !found {
+		return s
+	}
+	return slices.Delete(s, i, i+1)
+}
+
+// normalizeName gives a name ref its leading slash, as the engine stores it.
+func normalizeName(ref string) string {
+	if strings.HasPrefix(ref, "/") {
+		return ref
+	}
+	return "/" + ref
+}

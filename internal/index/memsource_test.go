@@ -1,0 +1,186 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	cerrdefs "github.com/containerd/errdefs"
+)
+
+// memSource is an in-memory stand-in for the engine, for testing the
+// index's logic (resolution order, caching, resync) with exact control over
+// IDs and failures. Behaviour against a real engine is tested with the real
+// engine in index_engine_test.go and the proxy's tests.
+type memSource struct {
+	mu         sync.Mutex
+	containers map[string]Container // by ID
+	aliases    map[string]string    // legacy link alias "/parent/alias" -> ID
+	subs       []*memSub
+	inspects   atomic.Int64
+	lists      atomic.Int64
+	// eventsErr, when set, is what every Events call fails with at once.
+	eventsErr error
+	// inspectErr, when set, fails every Inspect.
+	inspectErr error
+	// inspectGate, when set, blocks Inspect until closed.
+	inspectGate chan struct{}
+}
+
+func newMemSource(cs ...Container) *memSource {
+	m := &memSource{containers: map[string]Container{}}
+	for _, c := range cs {
+		m.containers[c.ID] = c
+	}
+	return m
+}
+
+func (m *memSource) List(ctx context.Context) ([]Container, error) {
+	m.lists.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Container, 0, len(m.containers))
+	for _, c := range m.containers {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (m *memSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Container, error) {
+	all, _ := m.List(ctx)
+	var out []Container
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Inspect resolves like the engine, among all containers.
+func (m *memSource) Inspect(ctx context.Context, ref string) (Container, error) {
+	m.inspects.Add(1)
+	if m.inspectGate != nil {
+		select {
+		case <-m.inspectGate:
+		case <-ctx.Done():
+			return Container{}, ctx.Err()
+		}
+	}
+	if m.inspectErr != nil {
+		return Container{}, m.inspectErr
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.containers[ref]; ok {
+		return c, nil
+	}
+	if id, ok := m.aliases[normalizeName(ref)]; ok {
+		return m.containers[id], nil
+	}
+	for _, c := range m.containers {
+		if c.Name == normalizeName(ref) {
+			return c, nil
+		}
+	}
+	var found []Container
+	for _, c := range m.containers {
+		if strings.HasPrefix(c.ID, ref) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Container{}, ErrNotFound
+	case 1:
+		return found[0], nil
+	}
+	return Container{}, ErrAmbiguous
+}
+
+// memSub is one open events stream.
+type memSub struct {
+	ch   chan Event
+	errc chan error
+	once sync.Once
+}
+
+func (s *memSub) end(err error) {
+	s.once.Do(func() {
+		close(s.ch)
+		s.errc <- err
+	})
+}
+
+func (m *memSource) Events(ctx context.Context) (<-chan Event, <-chan error) {
+	sub := &memSub{ch: make(chan Event, 64), errc: make(chan error, 1)}
+	if m.eventsErr != nil {
+		sub.end(m.eventsErr)
+		return sub.ch, sub.errc
+	}
+	m.mu.Lock()
+	m.subs = append(m.subs, sub)
+	m.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		sub.end(ctx.Err())
+	}()
+	return sub.ch, sub.errc
+}
+
+// breakStreams ends every open events stream with an error, as an engine
+// restart would.
+func (m *memSource) breakStreams() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.subs {
+		s.end(errors.New("stream broken"))
+	}
+	m.subs = nil
+}
+
+func (m *memSource) publish(ev Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.subs {
+		s.ch <- ev
+	}
+}
+
+func (m *memSource) create(c Container) {
+	m.mu.Lock()
+	m.containers[c.ID] = c
+	m.mu.Unlock()
+	attrs := map[string]string{}
+	for k, v := range c.Labels {
+		attrs[k] = v
+	}
+	attrs["image"] = "img"
+	attrs["name"] = strings.TrimPrefix(c.Name, "/")
+	m.publish(Event{Action: "create", ID: c.ID, Attributes: attrs})
+}
+
+func (m *memSource) rename(id, newName string) {
+	m.mu.Lock()
+	c := m.containers[id]
+	old := c.Name
+	c.Name = newName
+	m.containers[id] = c
+	m.mu.Unlock()
+	m.publish(Event{Action: "rename", ID: id, Attributes: map[string]string{"name": strings.TrimPrefix(newName, "/"), "oldName": old}})
+}
+
+func (m *memSource) destroy(id string) {
+	m.mu.Lock()
+	delete(m.containers, id)
+	m.mu.Unlock()
+	m.publish(Event{Action: "destroy", ID: id, Attributes: map[string]string{}})
+}
+
+var errRefused = cerrdefs.ErrPermissionDenied.WithMessage("403 Forbidden: socket proxy denies /events")
