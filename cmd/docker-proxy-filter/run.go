@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/config"
+	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/proxy"
+)
+
+// usageError is a bad command line or configuration: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// Shutdown phases: first let in-flight requests finish, then end the
+// long-lived streams (events, logs -f) that would otherwise never finish.
+const (
+	drainGrace  = 3 * time.Second
+	streamGrace = 2 * time.Second
+)
+
+// run is the whole program; main only wires it to the process. Tests call it
+// with their own context, environment and writers.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		switch args[1] {
+		case "-h", "-help", "--help", "help":
+			_, err := io.WriteString(stdout, config.Usage)
+			return err
+		case "healthcheck":
+			return healthcheck(ctx, getenv)
+		default:
+			return &usageError{fmt.Errorf("unknown argument %q; see -h", args[1])}
+		}
+	}
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return &usageError{err}
+	}
+	logger := newLogger(cfg, stderr)
+	logger.Info("starting",
+		"upstream", cfg.Upstream.String(),
+		"listen", cfg.Listen.String(),
+		"container_names", strings.Join(cfg.Filters.Names, ","),
+		"container_labels", labelList(cfg),
+		"scrub_envs", cfg.ScrubEnvs,
+		"index_capacity", cfg.IndexCapacity,
+		"poll_interval", cfg.PollInterval.String(),
+		"log_level", cfg.LogLevel.String(),
+	)
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+
+	source, err := index.NewSDKSource(cfg.Upstream.String())
+	if err != nil {
+		return fmt.Errorf("upstream client: %w", err)
+	}
+	defer source.Client.Close()
+	idx := index.New(index.Options{
+		Filters:  &cfg.Filters,
+		Source:   source,
+		Logger:   logger.With("component", "index"),
+		Capacity: cfg.IndexCapacity,
+	})
+	handler := proxy.New(proxy.Options{
+		Upstream:  cfg.Upstream,
+		Index:     idx,
+		Filters:   &cfg.Filters,
+		ScrubEnvs: cfg.ScrubEnvs,
+		Logger:    logger,
+	})
+
+	ln, err := listen(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	// Requests run under streamCtx so the second shutdown phase can end
+	// streams that would otherwise hold the drain open forever.
+	streamCtx, endStreams := context.WithCancel(context.WithoutCancel(ctx))
+	defer endStreams()
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second, // slowloris
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return streamCtx },
+	}
+
+	indexDone := make(chan struct{})
+	go func() {
+		defer close(indexDone)
+		_ = idx.Run(ctx, cfg.PollInterval)
+	}()
+	go handler.LearnEngineHeaders(ctx)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening", "address", ln.Addr().String())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down: draining requests")
+	drainCtx, cancel := context.WithTimeout(context.Background(), drainGrace)
+	err = srv.Shutdown(drainCtx)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		endStreams()
+		streamCtx, cancel := context.WithTimeout(context.Background(), streamGrace)
+		err = srv.Shutdown(streamCtx)
+		cancel()
+		if err != nil {
+			_ = srv.Close()
+		}
+	}
+	<-indexDone
+	logger.Info("stopped")
+	return nil
+}
+
+func labelList(cfg config.Config) string {
+	items := make([]string, len(cfg.Filters.Labels))
+	for i, l := range cfg.Filters.Labels {
+		items[i] = l.String()
+	}
+	return strings.Join(items, ",")
+}
+
+// newLogger builds the one logger: tint text (coloured only on a terminal)
+// or JSON.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	}
+	return slog.New(tint.NewHandler(w, &tint.Options{
+		Level:      cfg.LogLevel,
+		TimeFormat: time.RFC3339,
+		NoColor:    !isTerminal(w),
+	}))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// listen opens the client-facing listener; a stale unix socket file left by a
+// previous run is replaced.
+func listen(ep config.Endpoint) (net.Listener, error) {
+	if ep.Network == "unix" {
+		if fi, err := os.Lstat(ep.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(ep.Address)
+		}
+	}
+	ln, err := net.Listen(ep.Network, ep.Address)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", ep, err)
+	}
+	return ln, nil
+}
+
+// healthcheck asks the proxy at LISTEN/PORT for /_ping, so a container's
+// HEALTHCHECK works without a shell or curl in the image.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return &usageError{err}
+	}
+	ep := cfg.Listen
+	if ep.Network == "tcp" {
+		host, port, _ := net.SplitHostPort(ep.Address)
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		ep.Address = net.JoinHostPort(host, port)
+	}
+	client := &http.Client{Transport: proxy.NewTransport(ep), Timeout: 5 * time.Second}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+proxy.UpstreamURLHost(ep)+"/_ping", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /_ping answered %s", resp.Status)
+	}
+	return nil
+}

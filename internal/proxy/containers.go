@@ -1,0 +1,168 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
+	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+)
+
+// Bounds on answers the proxy reads whole.
+const (
+	maxInspectBody = 32 << 20 // a container inspect answer is a few KiB
+	maxErrorBody   = 64 << 10
+	// maxBufferedList is how much of a filtered list is held back so that a
+	// malformed upstream answer can still become a clean 502; past it the
+	// list streams, and a later fault aborts the connection instead.
+	maxBufferedList = 4 << 20
+)
+
+// serveContainer decides a route with a container reference in its path:
+// the ref is resolved among visible containers and the request forwarded
+// with the full ID, or answered with the engine's own "No such container".
+func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	d, err := p.index.Resolve(r.Context(), rt.Ref)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client gave up while the index asked upstream
+		}
+		a.reason = errUpstreamLookup.Error() + ": " + err.Error()
+		p.writeEngineError(w, http.StatusBadGateway, "cannot reach the upstream Docker engine")
+		return
+	}
+	if d.Outcome != index.Found {
+		a.reason = "no visible container"
+		if d.Outcome == index.Ambiguous {
+			a.reason = "ambiguous among visible containers"
+		}
+		p.answerUnresolved(w, r, rt, d.Outcome)
+		return
+	}
+	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
+	scrub := p.scrubEnvs && rt.Op() == route.OpContainerInspect
+	p.forward(w, r, &forward{
+		path:     rt.WithRef(d.ID),
+		rawQuery: r.URL.RawQuery,
+		modify: func(resp *http.Response) error {
+			switch {
+			case resp.StatusCode == http.StatusNotFound:
+				return restoreRef(resp, d.ID, rt.Ref)
+			case scrub && resp.StatusCode == http.StatusOK:
+				return scrubInspect(resp)
+			}
+			return nil
+		},
+	})
+}
+
+// restoreRef puts the client's ref back into the engine's "No such container:
+// <full ID>", for a container removed between the decision and the forward:
+// the client must see the answer to what it asked.
+func restoreRef(resp *http.Response, id, ref string) error {
+	if id == ref || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+	resp.Body.Close()
+	if err != nil || len(body) > maxErrorBody {
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
+	var msg struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &msg) == nil && msg.Message == noSuchContainer(id) {
+		body = errorBody(noSuchContainer(ref))
+	}
+	setBody(resp, body)
+	return nil
+}
+
+// scrubInspect empties Config.Env in a container inspect answer.
+func scrubInspect(resp *http.Response) error {
+	src, err := plainBody(resp)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	body, err := io.ReadAll(io.LimitReader(src, maxInspectBody+1))
+	if err != nil {
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
+	if len(body) > maxInspectBody {
+		return errors.Join(errBadUpstreamAnswer, errors.New("inspect answer too large"))
+	}
+	out, err := filter.ScrubInspectEnv(body)
+	if err != nil {
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
+	setBody(resp, out)
+	return nil
+}
+
+// setBody replaces an answer's body with b, fixing the framing headers.
+func setBody(resp *http.Response, b []byte) {
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+	resp.Header.Del("Transfer-Encoding")
+	resp.TransferEncoding = nil
+}
+
+// serveContainerList forwards GET /containers/json and keeps only visible
+// containers in the answer, each element byte-identical to the engine's.
+// limit is applied after filtering (so "docker ps -n 3" shows 3 visible
+// containers): it is taken out of the upstream query.
+func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	rawQuery, limit := takeLimit(r.URL.RawQuery)
+	a.decision = decisionFilter
+	p.forward(w, r, &forward{
+		path:     rt.Path,
+		rawQuery: rawQuery,
+		modify: func(resp *http.Response) error {
+			if resp.StatusCode != http.StatusOK {
+				return nil
+			}
+			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
+				counts, err := filter.ContainerList(dst, src, p.filters.Match, limit)
+				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
+				return err
+			})
+		},
+	})
+}
+
+// takeLimit removes the limit parameter from a raw query when the engine
+// would accept it (an integer, as the engine reads it: the first value), and
+// returns it. Everything else in the query is kept byte for byte. An invalid
+// limit is left for the engine to reject.
+func takeLimit(rawQuery string) (rest string, limit int) {
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil || len(values["limit"]) == 0 {
+		return rawQuery, 0
+	}
+	first := values["limit"][0]
+	if first != "" {
+		n, err := strconv.Atoi(first)
+		if err != nil {
+			return rawQuery, 0
+		}
+		limit = n
+	}
+	var kept []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil && k == "limit" {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	return strings.Join(kept, "&"), limit
+}

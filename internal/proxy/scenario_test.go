@@ -1,0 +1,108 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/config"
+	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
+	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+)
+
+// scenario is a small world on the shared test engine: containers visible
+// through the proxy (label <key>.app) and hidden ones, each hidden one with
+// a secret that must never cross the proxy. Containers of other tests on the
+// same engine carry no <key> label and are hidden too.
+type scenario struct {
+	e       *enginetest.Engine
+	key     string
+	visible enginetest.Container // running, labelled <key>.app=web
+	stopped enginetest.Container // created only, labelled <key>.app=tools
+	hidden  enginetest.Container // running, labelled <key>.priv=yes
+	secret  string               // the hidden container's env secret
+	proxy   *testProxy
+	seen    *upstreamLog
+}
+
+// newScenario starts the containers and a proxy filtering on <key>.app.
+func newScenario(t *testing.T, scrub bool) *scenario {
+	t.Helper()
+	e := enginetest.Require(t)
+	key := enginetest.UniqueName(t, "k")
+	s := &scenario{e: e, key: key, secret: "hidden-secret-" + key}
+	s.visible = e.Run(t, enginetest.RunSpec{Name: key + "-web", Labels: map[string]string{key + ".app": "web"}, Env: []string{"VISIBLE_SECRET=visible-" + key}})
+	s.stopped = e.Run(t, enginetest.RunSpec{Name: key + "-tools", Labels: map[string]string{key + ".app": "tools"}, Env: []string{"TOOLS_SECRET=tools-" + key}, NoStart: true})
+	s.hidden = e.Run(t, enginetest.RunSpec{Name: key + "-db", Labels: map[string]string{key + ".priv": "yes"}, Env: []string{"DB_PASSWORD=" + s.secret}})
+	s.seen = &upstreamLog{}
+	s.proxy = startProxyWith(t, e.Host, proxyConfig{
+		filters:   match.Filters{Labels: []match.Label{{Key: key + ".app"}}},
+		scrubEnvs: scrub,
+	}, s.seen)
+	return s
+}
+
+// upstreamLog records every request the proxy's handler sends upstream, so a
+// test can prove that a denied request never reached the engine.
+type upstreamLog struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (l *upstreamLog) add(r *http.Request) {
+	l.mu.Lock()
+	l.paths = append(l.paths, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+	l.mu.Unlock()
+}
+
+// mentioning returns the recorded requests that contain any of the needles.
+func (l *upstreamLog) mentioning(needles ...string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, p := range l.paths {
+		for _, n := range needles {
+			if n != "" && strings.Contains(p, n) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type recordingTransport struct {
+	next http.RoundTripper
+	log  *upstreamLog
+}
+
+func (rt recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.log.add(r)
+	return rt.next.RoundTrip(r)
+}
+
+// startProxyWith is startProxy with the handler's upstream requests recorded.
+func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upstreamLog) *testProxy {
+	t.Helper()
+	ep, err := config.ParseUpstream(upstreamHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.transport = recordingTransport{next: NewTransport(ep), log: log}
+	return startProxy(t, upstreamHost, pc)
+}
+
+// inspectState is what must not change on a hidden container.
+type inspectState struct {
+	Name            string
+	Running, Paused bool
+	StartedAt       string
+	RestartCount    int
+}
+
+func (s *scenario) hiddenState(t *testing.T) inspectState {
+	t.Helper()
+	in := s.e.Inspect(t, s.hidden.ID)
+	return inspectState{Name: in.Name, Running: in.State.Running, Paused: in.State.Paused, StartedAt: in.State.StartedAt, RestartCount: in.RestartCount}
+}
