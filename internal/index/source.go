@@ -107,7 +107,8 @@ func (s *SDKSource) Inspect(ctx context.Context, ref string) (Container, error) 
 	switch {
 	case cerrdefs.IsNotFound(err):
 		return Container{}, ErrNotFound
-	case cerrdefs.IsInvalidArgument(err) && strings.Contains(err.Error(), "multiple IDs found"):
+	case err != nil && strings.Contains(strings.ToLower(err.Error()), "multiple ids found with provided prefix"):
+		// 400 on current engines; 500 "Multiple IDs found..." up to 23.0.
 		return Container{}, ErrAmbiguous
 	case err != nil:
 		return Container{}, err
