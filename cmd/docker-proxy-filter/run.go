@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"container_names", strings.Join(cfg.Filters.Names, ","),
 		"container_labels", labelList(cfg),
 		"scrub_envs", cfg.ScrubEnvs,
+		"read_only", cfg.ReadOnly,
+		"max_body_size", cfg.MaxBodySize,
 		"index_capacity", cfg.IndexCapacity,
 		"poll_interval", cfg.PollInterval.String(),
 		"log_level", cfg.LogLevel.String(),
@@ -78,11 +80,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Capacity: cfg.IndexCapacity,
 	})
 	handler := proxy.New(proxy.Options{
-		Upstream:  cfg.Upstream,
-		Index:     idx,
-		Filters:   &cfg.Filters,
-		ScrubEnvs: cfg.ScrubEnvs,
-		Logger:    logger,
+		Upstream:    cfg.Upstream,
+		Index:       idx,
+		Filters:     &cfg.Filters,
+		ScrubEnvs:   cfg.ScrubEnvs,
+		ReadOnly:    cfg.ReadOnly,
+		MaxBodySize: cfg.MaxBodySize,
+		Logger:      logger,
 	})
 
 	ln, err := listen(cfg.Listen)

@@ -24,8 +24,14 @@ type Config struct {
 	Upstream Endpoint
 	// Filters choose the visible containers; empty means all are visible.
 	Filters match.Filters
-	// ScrubEnvs replaces Config.Env with [] in container inspect answers.
+	// ScrubEnvs replaces Config.Env with [] in container inspect answers (and
+	// hides environments wherever else the API shows them).
 	ScrubEnvs bool
+	// ReadOnly lets only GET and HEAD requests through.
+	ReadOnly bool
+	// MaxBodySize bounds request bodies the proxy must read to decide (create,
+	// network connect, commit): larger ones are refused with 413.
+	MaxBodySize int64
 	// Listen is where the proxy serves clients.
 	Listen Endpoint
 	// LogLevel and LogJSON shape the logger.
@@ -61,6 +67,7 @@ const (
 	DefaultPort          = "2375"
 	DefaultIndexCapacity = 65536
 	DefaultPollInterval  = 5 * time.Second
+	DefaultMaxBodySize   = 1 << 20
 )
 
 // Load reads the configuration through getenv (os.Getenv in production, a map
@@ -108,6 +115,22 @@ func Load(getenv func(string) string) (Config, error) {
 		problem("SCRUB_ENVS: %v", err)
 	} else {
 		cfg.ScrubEnvs = b
+	}
+
+	if b, err := parseBool(getenv("READ_ONLY"), true); err != nil {
+		problem("READ_ONLY: %v", err)
+	} else {
+		cfg.ReadOnly = b
+	}
+
+	cfg.MaxBodySize = DefaultMaxBodySize
+	if v := strings.TrimSpace(getenv("MAX_BODY_SIZE")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			problem("MAX_BODY_SIZE=%q: want a number of bytes, at least 1024", v)
+		} else {
+			cfg.MaxBodySize = n
+		}
 	}
 
 	if ep, err := parseListen(getenv("LISTEN"), getenv("PORT")); err != nil {

@@ -26,6 +26,8 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel:      slog.LevelInfo,
 		IndexCapacity: DefaultIndexCapacity,
 		PollInterval:  DefaultPollInterval,
+		ReadOnly:      true,
+		MaxBodySize:   DefaultMaxBodySize,
 		Warnings:      []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -82,9 +84,14 @@ func TestLoad(t *testing.T) {
 				t.Errorf("Warnings = %q, want the every-container warning", c.Warnings)
 			}
 		}},
-		{"booleans", map[string]string{"SCRUB_ENVS": "Yes"}, func(t *testing.T, c Config) {
-			if !c.ScrubEnvs {
-				t.Error("ScrubEnvs = false, want true")
+		{"booleans", map[string]string{"SCRUB_ENVS": "Yes", "READ_ONLY": "0"}, func(t *testing.T, c Config) {
+			if !c.ScrubEnvs || c.ReadOnly {
+				t.Errorf("ScrubEnvs, ReadOnly = %v, %v; want true, false", c.ScrubEnvs, c.ReadOnly)
+			}
+		}},
+		{"body size", map[string]string{"MAX_BODY_SIZE": "4096"}, func(t *testing.T, c Config) {
+			if c.MaxBodySize != 4096 {
+				t.Errorf("MaxBodySize = %d, want 4096", c.MaxBodySize)
 			}
 		}},
 		{"PORT", map[string]string{"PORT": "2380"}, func(t *testing.T, c Config) {
@@ -134,18 +141,20 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"LOG_FORMAT":       "xml",
 		"INDEX_CAPACITY":   "0",
 		"POLL_INTERVAL":    "fast",
+		"READ_ONLY":        "sometimes",
+		"MAX_BODY_SIZE":    "1",
 	}))
 	var cerr *Error
 	if !errors.As(err, &cerr) {
 		t.Fatalf("Load error = %v, want *config.Error", err)
 	}
-	for _, name := range []string{"PROXY_URL", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL"} {
+	for _, name := range []string{"PROXY_URL", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL", "READ_ONLY", "MAX_BODY_SIZE"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%v", name, err)
 		}
 	}
-	if got := len(cerr.Problems); got != 8 {
-		t.Errorf("got %d problems, want 8:\n%v", got, err)
+	if got := len(cerr.Problems); got != 10 {
+		t.Errorf("got %d problems, want 10:\n%v", got, err)
 	}
 }
 
@@ -178,7 +187,7 @@ func TestParseUpstream(t *testing.T) {
 }
 
 func TestUsageNamesEveryVariable(t *testing.T) {
-	for _, name := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL"} {
+	for _, name := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL", "READ_ONLY", "MAX_BODY_SIZE"} {
 		if !strings.Contains(Usage, name) {
 			t.Errorf("Usage does not document %s", name)
 		}

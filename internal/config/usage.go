@@ -18,7 +18,14 @@ Environment:
   CONTAINER_LABELS  (empty)                          comma list of key or key=value; key: some label key
                                                      contains it; key=value: one label whose key contains
                                                      key AND whose value contains value
-  SCRUB_ENVS        false                            container inspect answers carry Config.Env: []
+  SCRUB_ENVS        false                            container inspect answers carry Config.Env: [];
+                                                     top may not print environments; service and
+                                                     task specs lose Env
+  READ_ONLY         true                             only GET and HEAD pass; any other method gets 403.
+                                                     With false, writes are decided like reads and a
+                                                     container created through the proxy must be visible
+  MAX_BODY_SIZE     1048576                          bytes of a request body the proxy reads to decide
+                                                     (create, network connect, commit); larger: 413
   PORT              2375                             listen port (all interfaces)
   LISTEN            :$PORT                           full listen address: host:port or unix:///path
   LOG_LEVEL         info                             debug, info, warn or error

@@ -60,8 +60,10 @@ type Index struct {
 	mu    sync.Mutex
 	byID  *simplelru.LRU[string, entry] // full ID -> entry
 	names map[string]string             // "/name" -> full ID
-	// visibleIDs is sorted, for unique-prefix lookups among visible containers.
+	// visibleIDs is sorted, for unique-prefix lookups among visible containers;
+	// allIDs likewise for every indexed container, to recognise hidden IDs.
 	visibleIDs []string
+	allIDs     []string
 	// gen changes on every mutation; negative answers are remembered per gen.
 	gen   uint64
 	state State
@@ -118,6 +120,7 @@ func (x *Index) onRemove(id string, e entry) {
 	if e.visible {
 		x.visibleIDs = removeSorted(x.visibleIDs, id)
 	}
+	x.allIDs = removeSorted(x.allIDs, id)
 	if !x.removing {
 		x.evicted = true
 	}
@@ -173,6 +176,7 @@ func (x *Index) putEntry(id string, e entry) {
 	if e.visible {
 		x.visibleIDs = insertSorted(x.visibleIDs, id)
 	}
+	x.allIDs = insertSorted(x.allIDs, id)
 	x.gen++
 }
 
@@ -191,6 +195,7 @@ func (x *Index) replace(list []Container) {
 	x.removing = false
 	x.names = make(map[string]string, len(list))
 	x.visibleIDs = x.visibleIDs[:0]
+	x.allIDs = x.allIDs[:0]
 	x.evicted = false
 	for _, c := range list {
 		x.put(c)
@@ -220,4 +225,47 @@ func normalizeName(ref string) string {
 		return ref
 	}
 	return "/" + ref
+}
+
+// Known describes an indexed container by full ID, without any upstream call:
+// ok is false when the index does not hold it.
+func (x *Index) Known(id string) (name string, visible, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e, ok := x.byID.Peek(id)
+	return e.name, e.visible, ok
+}
+
+// HiddenID reports whether an indexed hidden container's ID starts with
+// prefix (at least 12 hex digits: the engine's short ID), so that a message
+// quoting it can be redacted.
+func (x *Index) HiddenID(prefix string) bool {
+	if len(prefix) < 12 || len(prefix) > 64 || !isHex(prefix) {
+		return false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	i, _ := slices.BinarySearch(x.allIDs, prefix)
+	for ; i < len(x.allIDs) && strings.HasPrefix(x.allIDs[i], prefix); i++ {
+		if e, ok := x.byID.Peek(x.allIDs[i]); ok && !e.visible {
+			return true
+		}
+	}
+	return false
+}
+
+// HiddenName reports whether name (with or without its slash) is the name of
+// an indexed hidden container.
+func (x *Index) HiddenName(name string) bool {
+	if name == "" {
+		return false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	id, ok := x.names[normalizeName(name)]
+	if !ok {
+		return false
+	}
+	e, ok := x.byID.Peek(id)
+	return ok && !e.visible
 }

@@ -46,8 +46,15 @@ func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route
 		p.answerUnresolved(w, r, rt, d.Outcome)
 		return
 	}
+	if p.scrubEnvs && rt.Op() == route.OpContainerTop && psArgsShowEnv(r.URL.Query().Get("ps_args")) {
+		// ps runs on the host as root: its BSD "e" option prints each
+		// process's environment, around SCRUB_ENVS.
+		a.reason = "ps_args would print environments"
+		p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: SCRUB_ENVS=true: ps_args that print process environments (BSD option e) are not allowed")
+		return
+	}
 	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
-	scrub := p.scrubEnvs && rt.Op() == route.OpContainerInspect
+	op := rt.Op()
 	p.forward(w, r, &forward{
 		path:     rt.WithRef(d.ID),
 		rawQuery: r.URL.RawQuery,
@@ -55,12 +62,42 @@ func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route
 			switch {
 			case resp.StatusCode == http.StatusNotFound:
 				return restoreRef(resp, d.ID, rt.Ref)
-			case scrub && resp.StatusCode == http.StatusOK:
+			case op == route.OpContainerInspect && p.scrubEnvs && resp.StatusCode == http.StatusOK:
 				return scrubInspect(resp)
+			case op == route.OpContainerExec:
+				return p.learnExec(resp, d.ID)
 			}
 			return nil
 		},
 	})
+}
+
+// psArgsShowEnv reports whether ps_args, split on spaces as the engine
+// splits it, selects the BSD "e" modifier (show environment): an argument
+// without a leading dash that contains 'e', such as "aux", no, "auxe" or
+// "eww", yes. Dash options ("-ef": every process, full format) do not.
+// The value after an option that takes one ("-o pid,user") is not an option
+// and is skipped; anything unrecognised with an 'e' is refused.
+func psArgsShowEnv(psArgs string) bool {
+	takesValue := false
+	for _, arg := range strings.Split(psArgs, " ") {
+		if arg == "" {
+			continue
+		}
+		if takesValue {
+			takesValue = false
+			continue
+		}
+		switch arg {
+		case "-o", "-O", "o", "O", "--format", "-C", "-G", "-g", "-U", "-u", "--user", "--group", "-p", "p", "--pid", "-q", "q":
+			takesValue = true
+			continue
+		}
+		if arg[0] != '-' && strings.ContainsRune(arg, 'e') {
+			return true
+		}
+	}
+	return false
 }
 
 // restoreRef puts the client's ref back into the engine's "No such container:
@@ -70,10 +107,9 @@ func restoreRef(resp *http.Response, id, ref string) error {
 	if id == ref || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
-	resp.Body.Close()
-	if err != nil || len(body) > maxErrorBody {
-		return errors.Join(errBadUpstreamAnswer, err)
+	body, err := readErrorBody(resp)
+	if err != nil {
+		return err
 	}
 	var msg struct {
 		Message string `json:"message"`
@@ -83,6 +119,22 @@ func restoreRef(resp *http.Response, id, ref string) error {
 	}
 	setBody(resp, body)
 	return nil
+}
+
+// readErrorBody reads a (small) error answer in the clear: a gzip-encoded
+// one must be decoded before it can be checked, or it would pass unread.
+func readErrorBody(resp *http.Response) ([]byte, error) {
+	src, err := plainBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(src, maxErrorBody+1))
+	src.Close()
+	if err != nil || len(body) > maxErrorBody {
+		return nil, errors.Join(errBadUpstreamAnswer, err)
+	}
+	return body, nil
 }
 
 // scrubInspect empties Config.Env in a container inspect answer.

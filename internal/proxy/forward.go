@@ -77,10 +77,12 @@ func (p *Proxy) newReverseProxy() *httputil.ReverseProxy {
 		ModifyResponse: func(resp *http.Response) error {
 			p.headers.observe(resp.Header)
 			f := resp.Request.Context().Value(forwardKey{}).(*forward)
-			if f.modify == nil {
-				return nil
+			if f.modify != nil {
+				if err := f.modify(resp); err != nil {
+					return err
+				}
 			}
-			return f.modify(resp)
+			return p.redactError(resp)
 		},
 		ErrorHandler: p.upstreamError,
 		ErrorLog:     slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),

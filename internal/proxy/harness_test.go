@@ -35,6 +35,7 @@ type testProxy struct {
 type proxyConfig struct {
 	filters   match.Filters
 	scrubEnvs bool
+	readOnly  bool // the product's default is true; tests opt in
 	capacity  int
 	transport http.RoundTripper // nil: dial the upstream directly
 }
@@ -61,7 +62,7 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
-	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, ScrubEnvs: pc.scrubEnvs, Logger: testLogger(t), Transport: pc.transport})
+	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, ScrubEnvs: pc.scrubEnvs, ReadOnly: pc.readOnly, Logger: testLogger(t), Transport: pc.transport})
 	go h.LearnEngineHeaders(ctx)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

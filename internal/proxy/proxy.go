@@ -14,15 +14,23 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
-// Resolver finds the visible container a ref names; *index.Index is one.
-type Resolver interface {
+// Index is what the proxy asks of the live index; *index.Index is one.
+type Index interface {
+	// Resolve finds the visible container a ref names.
 	Resolve(ctx context.Context, ref string) (index.Decision, error)
+	// Known describes an indexed container by full ID, without upstream call.
+	Known(id string) (name string, visible, ok bool)
+	// HiddenID and HiddenName recognise hidden containers in messages.
+	HiddenID(prefix string) bool
+	HiddenName(name string) bool
 }
 
 // Options configure New.
@@ -30,11 +38,16 @@ type Options struct {
 	// Upstream is the engine or socket proxy to forward to.
 	Upstream config.Endpoint
 	// Index resolves container refs among visible containers.
-	Index Resolver
+	Index Index
 	// Filters decide visibility of list elements (the same rule as Index's).
 	Filters *match.Filters
-	// ScrubEnvs empties Config.Env in container inspect answers.
+	// ScrubEnvs empties Config.Env in container inspect answers and keeps
+	// environments out of top, service and task answers.
 	ScrubEnvs bool
+	// ReadOnly lets only GET and HEAD through.
+	ReadOnly bool
+	// MaxBodySize bounds request bodies read to decide; <= 0: 1 MiB.
+	MaxBodySize int64
 	// Logger receives the audit lines; nil discards them.
 	Logger *slog.Logger
 	// Transport overrides the upstream transport; nil dials Upstream.
@@ -43,9 +56,12 @@ type Options struct {
 
 // Proxy is the filtering handler.
 type Proxy struct {
-	index     Resolver
+	index     Index
 	filters   *match.Filters
 	scrubEnvs bool
+	readOnly  bool
+	maxBody   int64
+	execs     *lru.Cache[string, string] // exec ID -> container ID
 	logger    *slog.Logger
 	transport http.RoundTripper
 	urlHost   string
@@ -59,6 +75,8 @@ func New(o Options) *Proxy {
 		index:     o.Index,
 		filters:   o.Filters,
 		scrubEnvs: o.ScrubEnvs,
+		readOnly:  o.ReadOnly,
+		maxBody:   o.MaxBodySize,
 		logger:    o.Logger,
 		transport: o.Transport,
 		urlHost:   UpstreamURLHost(o.Upstream),
@@ -72,6 +90,10 @@ func New(o Options) *Proxy {
 	if p.transport == nil {
 		p.transport = NewTransport(o.Upstream)
 	}
+	if p.maxBody <= 0 {
+		p.maxBody = 1 << 20
+	}
+	p.execs, _ = lru.New[string, string](4096)
 	p.rp = p.newReverseProxy()
 	return p
 }
@@ -101,53 +123,23 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.op = rt.Name()
+	if no := p.policy(r, &rt); no != nil {
+		a.reason = no.msg
+		p.writeEngineError(rec, no.status, no.msg)
+		return
+	}
 
 	switch {
-	case rt.Spec == nil:
-		p.serveUnknown(rec, r, &rt, a)
 	case rt.Class().Has(route.ContainerPath):
 		p.serveContainer(rec, r, &rt, a)
+	case rt.Class().Has(route.ExecPath):
+		p.serveExec(rec, r, &rt, a)
 	case rt.Op() == route.OpContainerList:
 		p.serveContainerList(rec, r, &rt, a)
 	default:
-		// Routes that neither name nor describe containers in this version
-		// of the proxy are passed through unchanged.
 		a.decision = decisionAllow
 		p.forward(rec, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
 	}
-}
-
-// serveUnknown handles a method and path the engine has no route for. Under
-// /containers/ and /exec/ the proxy answers the engine's 404 itself, so a
-// socket proxy that normalises methods ("get" -> "GET") can never be handed a
-// container request that skipped the decision; elsewhere the engine answers.
-func (p *Proxy) serveUnknown(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	rest := rt.Path
-	if rt.Version != "" {
-		rest = strings.TrimPrefix(rest, "/v"+rt.Version)
-	}
-	if strings.HasPrefix(rest, "/containers/") || strings.HasPrefix(rest, "/exec/") ||
-		!isToken(r.Method) {
-		a.reason = "no such route"
-		writePageNotFound(w)
-		return
-	}
-	a.decision = decisionAllow
-	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
-}
-
-// isToken reports whether a method is an upper-case token, as every method
-// the engine routes is.
-func isToken(m string) bool {
-	if m == "" {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		if m[i] < 'A' || m[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // forward sends the request upstream as f describes.

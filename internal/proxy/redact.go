@@ -1,0 +1,88 @@
+package proxy
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// hiddenPlaceholder replaces a hidden container's ID or name in an engine
+// error message. Some errors are about a conflict with a container the
+// client cannot see (a name already taken, a volume in use); the error itself
+// cannot be avoided, but it must not say which container.
+const hiddenPlaceholder = "(hidden)"
+
+// redactError rewrites an upstream error answer so its message names no
+// hidden container: IDs (full or short) and names of indexed hidden
+// containers are replaced. Answers that are not JSON errors pass unchanged.
+func (p *Proxy) redactError(resp *http.Response) error {
+	if resp.StatusCode < 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return nil
+	}
+	body, err := readErrorBody(resp)
+	if err != nil {
+		return err
+	}
+	var msg struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &msg) != nil {
+		setBody(resp, body)
+		return nil
+	}
+	if clean := p.redactMessage(msg.Message); clean != msg.Message {
+		body = errorBody(clean)
+	}
+	setBody(resp, body)
+	return nil
+}
+
+// redactMessage replaces every token of msg that is a hidden container's ID
+// (12 to 64 hex digits) or name. Tokens are runs of the characters names and
+// IDs are made of.
+func (p *Proxy) redactMessage(msg string) string {
+	var b strings.Builder
+	changed := false
+	i := 0
+	for i < len(msg) {
+		if !isNameByte(msg[i]) {
+			b.WriteByte(msg[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(msg) && isNameByte(msg[j]) {
+			j++
+		}
+		tok := msg[i:j]
+		// A name can end in '.', and so can a sentence: try both readings.
+		word := tok
+		for !p.hidden(word) && strings.HasSuffix(word, ".") {
+			word = word[:len(word)-1]
+		}
+		if p.hidden(word) {
+			b.WriteString(hiddenPlaceholder)
+			b.WriteString(tok[len(word):])
+			changed = true
+		} else {
+			b.WriteString(tok)
+		}
+		i = j
+	}
+	if !changed {
+		return msg
+	}
+	return b.String()
+}
+
+func (p *Proxy) hidden(word string) bool {
+	return word != "" && (p.index.HiddenID(word) || p.index.HiddenName(word))
+}
+
+// isNameByte: container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+ and IDs hex.
+// A slash separates tokens, so "/db" and ".../containers/<id>/hostname" are
+// checked piece by piece.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '.' || c == '-'
+}
