@@ -53,6 +53,7 @@ func (s State) String() string {
 // Index is the live allowlist. It is safe for concurrent use.
 type Index struct {
 	filters  *match.Filters
+	vis      *Visibility
 	source   Source
 	logger   *slog.Logger
 	capacity int
@@ -78,10 +79,12 @@ type Index struct {
 
 // Options configure New.
 type Options struct {
-	Filters  *match.Filters
-	Source   Source
-	Logger   *slog.Logger // nil: discard
-	Capacity int          // containers remembered; <= 0: 65536
+	Filters *match.Filters
+	// Visibility is the rule; nil: Filters alone (no swarm services).
+	Visibility *Visibility
+	Source     Source
+	Logger     *slog.Logger // nil: discard
+	Capacity   int          // containers remembered; <= 0: 65536
 }
 
 // New returns an empty index in the Syncing state; Run fills it and keeps it
@@ -96,7 +99,10 @@ func New(o Options) *Index {
 	if o.Filters == nil {
 		o.Filters = &match.Filters{}
 	}
-	x := &Index{filters: o.Filters, source: o.Source, logger: o.Logger, capacity: o.Capacity}
+	if o.Visibility == nil {
+		o.Visibility = NewVisibility(o.Filters, nil)
+	}
+	x := &Index{filters: o.Filters, vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
 	x.byID = x.newLRU()
 	x.names = make(map[string]string)
 	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)
@@ -140,14 +146,8 @@ func (x *Index) Len() int {
 	return x.byID.Len()
 }
 
-// Visible reports whether a container with this name and these labels is
-// visible under the index's filters.
-func (x *Index) Visible(name string, labels map[string]string) bool {
-	return x.filters.MatchMap(name, labels)
-}
-
 func (x *Index) entryFor(c Container) entry {
-	return entry{name: c.Name, visible: x.filters.MatchMap(c.Name, c.Labels)}
+	return entry{name: c.Name, visible: x.vis.Container(c.Name, c.Labels)}
 }
 
 // put records a container. Called with mu held.

@@ -180,3 +180,20 @@ func PrimaryName(names []string) string {
 	}
 	return ""
 }
+
+// Services implements ServiceSource. An engine that is not a swarm manager
+// answers 503: it has no services.
+func (s *SDKSource) Services(ctx context.Context) ([]Service, error) {
+	res, err := s.Client.ServiceList(ctx, client.ServiceListOptions{})
+	if err != nil {
+		if errhttp.ToHTTP(err) == http.StatusServiceUnavailable {
+			return nil, nil
+		}
+		return nil, err
+	}
+	out := make([]Service, 0, len(res.Items))
+	for _, svc := range res.Items {
+		out = append(out, Service{ID: svc.ID, Name: svc.Spec.Name, Labels: svc.Spec.Labels})
+	}
+	return out, nil
+}

@@ -1,0 +1,124 @@
+package index
+
+import (
+	"context"
+	"iter"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+)
+
+// Swarm services are visible by their own name or Spec.Labels, and a task's
+// container is visible when it matches the filters itself OR its service is
+// visible: service labels are not copied onto task containers, so a service
+// chosen by label would otherwise show no containers at all.
+
+// ServiceLabel is the label the engine puts on every swarm task container.
+const ServiceLabel = "com.docker.swarm.service.id"
+
+// Service is what visibility needs to know about a swarm service.
+type Service struct {
+	ID, Name string
+	Labels   map[string]string
+}
+
+// ServiceSource lists swarm services; an engine not in swarm mode has none.
+type ServiceSource interface {
+	Services(ctx context.Context) ([]Service, error)
+}
+
+// serviceCacheTTL bounds how stale a service's visibility may be.
+const serviceCacheTTL = 2 * time.Second
+
+// Visibility is the one visibility rule, for containers and services; the
+// index, the list filter and every rewriter use it so they always agree.
+type Visibility struct {
+	filters *match.Filters
+	source  ServiceSource // nil: no swarm
+
+	mu      sync.Mutex
+	visible map[string]bool // service ID -> visible
+	fetched time.Time
+}
+
+// NewVisibility returns the rule for these filters; services come from src
+// (nil when there are none to consider).
+func NewVisibility(f *match.Filters, src ServiceSource) *Visibility {
+	if f == nil {
+		f = &match.Filters{}
+	}
+	return &Visibility{filters: f, source: src}
+}
+
+// Filters are the configured filters.
+func (v *Visibility) Filters() *match.Filters { return v.filters }
+
+// Service reports whether a service with this name and Spec.Labels is
+// visible. Its name is matched like a container's, with a leading slash.
+func (v *Visibility) Service(name string, labels map[string]string) bool {
+	return v.filters.MatchMap("/"+name, labels)
+}
+
+// ServiceID reports whether the service with this ID is visible, from a
+// cache of the upstream's services refreshed every few seconds (and at once
+// for an ID it does not know). Unknown services are not visible.
+func (v *Visibility) ServiceID(ctx context.Context, id string) bool {
+	if id == "" || v.source == nil {
+		return false
+	}
+	if v.filters.Empty() {
+		return true
+	}
+	v.mu.Lock()
+	vis, known := v.visible[id]
+	stale := time.Since(v.fetched) > serviceCacheTTL
+	v.mu.Unlock()
+	if known && !stale {
+		return vis
+	}
+	v.refresh(ctx)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.visible[id]
+}
+
+func (v *Visibility) refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	services, err := v.source.Services(ctx)
+	if err != nil {
+		return // keep what is known; unknown IDs stay invisible
+	}
+	next := make(map[string]bool, len(services))
+	for _, s := range services {
+		next[s.ID] = v.Service(s.Name, s.Labels)
+	}
+	v.mu.Lock()
+	v.visible, v.fetched = next, time.Now()
+	v.mu.Unlock()
+}
+
+// Container reports whether a container with this primary name and these
+// labels is visible: by the filters, or as a task of a visible service.
+func (v *Visibility) Container(name string, labels map[string]string) bool {
+	return v.ContainerSeq(name, maps.All(labels))
+}
+
+// ContainerSeq is Container for labels given as a sequence (the list
+// filter's form).
+func (v *Visibility) ContainerSeq(name string, labels iter.Seq2[string, string]) bool {
+	if v.filters.Match(name, labels) {
+		return true
+	}
+	if v.source == nil || labels == nil {
+		return false
+	}
+	for k, val := range labels {
+		if k == ServiceLabel {
+			return v.ServiceID(context.Background(), val)
+		}
+	}
+	return false
+}
