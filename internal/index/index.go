@@ -11,6 +11,7 @@ package index
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -189,6 +190,7 @@ func (x *Index) remove(id string) {
 }
 
 // replace swaps the whole content for a fresh list. Called with mu held.
+// The caller should then call releaseMemory (without mu).
 func (x *Index) replace(list []Container) {
 	x.removing = true
 	x.byID.Purge()
@@ -269,3 +271,8 @@ func (x *Index) HiddenName(name string) bool {
 	e, ok := x.byID.Peek(id)
 	return ok && !e.visible
 }
+
+// releaseMemory hands the memory of a full relist back to the system: the
+// list of a big host is large and transient, and an idle proxy would
+// otherwise keep it as resident memory indefinitely.
+func releaseMemory() { debug.FreeOSMemory() }

@@ -90,7 +90,10 @@ func (x *Index) follow(ctx context.Context) error {
 	x.replace(list)
 	x.state = Live
 	x.mu.Unlock()
-	x.logger.Info("container index is live", "containers", len(list))
+	n := len(list)
+	list = nil
+	releaseMemory()
+	x.logger.Info("container index is live", "containers", n)
 
 	for {
 		batch, err, closed := q.wait(ctx)
@@ -175,6 +178,7 @@ func (x *Index) poll(ctx context.Context, interval time.Duration) error {
 			x.replace(list)
 			x.state = Polling
 			x.mu.Unlock()
+			releaseMemory()
 			if failing {
 				x.logger.Info("container listing recovered", "containers", len(list))
 			}

@@ -82,6 +82,9 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // logAudit writes the request's one audit line.
 func (p *Proxy) logAudit(ctx context.Context, r *http.Request, rec *recorder, a *audit, start time.Time) {
+	if !p.logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	attrs := make([]slog.Attr, 0, 14)

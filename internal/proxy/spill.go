@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 )
 
 // filterAnswer replaces an upstream answer's body with run's output. run reads
@@ -24,18 +26,32 @@ func filterAnswer(resp *http.Response, maxBuffered int, run func(dst io.Writer, 
 	pr, pw := io.Pipe()
 	go func() {
 		defer src.Close()
-		pw.CloseWithError(run(pw, src))
+		// Batch the filter's many small writes (one per element) into
+		// fewer pipe handoffs.
+		bw := bufio.NewWriterSize(pw, 32<<10)
+		err := run(bw, src)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
 	}()
 
-	buf := make([]byte, 0, 32<<10)
-	for len(buf) < maxBuffered {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+	// Hold back up to maxBuffered bytes in fixed chunks (no regrowth copies).
+	var chunks [][]byte
+	held := 0
+	for held < maxBuffered {
+		chunk := make([]byte, 64<<10)
+		n, err := io.ReadFull(pr, chunk)
+		if n > 0 {
+			chunks = append(chunks, chunk[:n])
+			held += n
 		}
-		n, err := pr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			setBody(resp, buf)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			resp.Body = io.NopCloser(&chunkReader{chunks: chunks})
+			resp.ContentLength = int64(held)
+			resp.Header.Set("Content-Length", strconv.Itoa(held))
+			resp.Header.Del("Transfer-Encoding")
+			resp.TransferEncoding = nil
 			return nil
 		}
 		if err != nil {
@@ -44,7 +60,7 @@ func filterAnswer(resp *http.Response, maxBuffered int, run func(dst io.Writer, 
 		}
 	}
 	// Too big to hold: stream the rest.
-	resp.Body = &streamedBody{Reader: io.MultiReader(&sliceReader{b: buf}, pr), pipe: pr}
+	resp.Body = &streamedBody{Reader: io.MultiReader(&chunkReader{chunks: chunks}, pr), pipe: pr}
 	resp.ContentLength = -1
 	resp.Header.Del("Content-Length")
 	return nil
@@ -59,14 +75,17 @@ type streamedBody struct {
 
 func (b *streamedBody) Close() error { return b.pipe.Close() }
 
-// sliceReader reads a byte slice once (bytes.Reader without the extras).
-type sliceReader struct{ b []byte }
+// chunkReader reads a list of byte slices once, in order.
+type chunkReader struct{ chunks [][]byte }
 
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.chunks) > 0 && len(r.chunks[0]) == 0 {
+		r.chunks = r.chunks[1:]
+	}
+	if len(r.chunks) == 0 {
 		return 0, io.EOF
 	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
+	n := copy(p, r.chunks[0])
+	r.chunks[0] = r.chunks[0][n:]
 	return n, nil
 }
