@@ -73,11 +73,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("upstream client: %w", err)
 	}
 	defer source.Client.Close()
+	// One visibility rule for the index and every filter: the filters, plus
+	// the tasks of visible swarm services.
+	vis := index.NewVisibility(&cfg.Filters, source)
 	idx := index.New(index.Options{
-		Filters:  &cfg.Filters,
-		Source:   source,
-		Logger:   logger.With("component", "index"),
-		Capacity: cfg.IndexCapacity,
+		Filters:    &cfg.Filters,
+		Visibility: vis,
+		Source:     source,
+		Logger:     logger.With("component", "index"),
+		Capacity:   cfg.IndexCapacity,
 	})
 	handler := proxy.New(proxy.Options{
 		Upstream:    cfg.Upstream,

@@ -174,6 +174,10 @@ func setBody(resp *http.Response, b []byte) {
 // containers): it is taken out of the upstream query.
 func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
 	rawQuery, limit := takeLimit(r.URL.RawQuery)
+	rawQuery, ok := p.listFilters(w, r, a, rawQuery)
+	if !ok {
+		return
+	}
 	a.decision = decisionFilter
 	p.forward(w, r, &forward{
 		path:     rt.Path,
@@ -183,7 +187,7 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 				return nil
 			}
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
-				counts, err := filter.ContainerList(dst, src, p.filters.Match, limit)
+				counts, err := filter.ContainerList(dst, src, p.vis.ContainerSeq, limit)
 				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 				return err
 			})

@@ -53,7 +53,8 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Client.Close() })
-	idx := index.New(index.Options{Filters: &pc.filters, Source: src, Capacity: pc.capacity})
+	vis := index.NewVisibility(&pc.filters, src)
+	idx := index.New(index.Options{Filters: &pc.filters, Visibility: vis, Source: src, Capacity: pc.capacity})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -62,7 +63,7 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
-	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, ScrubEnvs: pc.scrubEnvs, ReadOnly: pc.readOnly, Logger: testLogger(t), Transport: pc.transport})
+	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, Visibility: vis, ScrubEnvs: pc.scrubEnvs, ReadOnly: pc.readOnly, Logger: testLogger(t), Transport: pc.transport})
 	go h.LearnEngineHeaders(ctx)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

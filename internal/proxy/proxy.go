@@ -39,8 +39,11 @@ type Options struct {
 	Upstream config.Endpoint
 	// Index resolves container refs among visible containers.
 	Index Index
-	// Filters decide visibility of list elements (the same rule as Index's).
+	// Filters are the configured filters.
 	Filters *match.Filters
+	// Visibility is the visibility rule the index uses too; nil: Filters
+	// alone (swarm task containers then are visible only by themselves).
+	Visibility *index.Visibility
 	// ScrubEnvs empties Config.Env in container inspect answers and keeps
 	// environments out of top, service and task answers.
 	ScrubEnvs bool
@@ -58,6 +61,7 @@ type Options struct {
 type Proxy struct {
 	index     Index
 	filters   *match.Filters
+	vis       *index.Visibility
 	scrubEnvs bool
 	readOnly  bool
 	maxBody   int64
@@ -86,6 +90,10 @@ func New(o Options) *Proxy {
 	}
 	if p.filters == nil {
 		p.filters = &match.Filters{}
+	}
+	p.vis = o.Visibility
+	if p.vis == nil {
+		p.vis = index.NewVisibility(p.filters, nil)
 	}
 	if p.transport == nil {
 		p.transport = NewTransport(o.Upstream)
@@ -136,6 +144,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveExec(rec, r, &rt, a)
 	case rt.Op() == route.OpContainerList:
 		p.serveContainerList(rec, r, &rt, a)
+	case rt.Op() == route.OpContainerCreate:
+		p.serveContainerCreate(rec, r, &rt, a)
+	case rt.Op() == route.OpNetworkConnect, rt.Op() == route.OpNetworkDisconnect:
+		p.serveNetworkAttach(rec, r, &rt, a)
+	case rt.Op() == route.OpImageCommit:
+		p.serveCommit(rec, r, &rt, a)
+	case rt.Op() == route.OpImageBuild:
+		p.serveBuild(rec, r, &rt, a)
+	case rt.Op() == route.OpContainerPrune:
+		p.serveContainerPrune(rec, r, &rt, a)
+	case rt.Op() == route.OpSystemEvents:
+		p.serveEvents(rec, r, &rt, a)
+	case describing[rt.Op()]:
+		p.serveDescribing(rec, r, &rt, a)
+	case rt.Op() == route.OpImageGet, rt.Op() == route.OpImageGetAll:
+		p.serveImageExport(rec, r, &rt, a)
+	case swarmRoutes[rt.Op()]:
+		p.serveSwarm(rec, r, &rt, a)
 	default:
 		a.decision = decisionAllow
 		p.forward(rec, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
@@ -150,3 +176,16 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, f *forward) {
 
 // errUpstreamLookup is reported when the index could not ask the upstream.
 var errUpstreamLookup = errors.New("cannot look the container up upstream")
+
+// describing lists the routes whose answers are rewritten by serveDescribing.
+var describing = map[route.Op]bool{
+	route.OpNetworkInspect: true, route.OpNetworkList: true, route.OpSystemDataUsage: true,
+	route.OpSystemInfo: true, route.OpImageList: true, route.OpImageInspect: true,
+}
+
+// swarmRoutes are decided by serveSwarm.
+var swarmRoutes = map[route.Op]bool{
+	route.OpServiceList: true, route.OpServiceInspect: true, route.OpServiceLogs: true,
+	route.OpServiceCreate: true, route.OpServiceUpdate: true, route.OpServiceDelete: true,
+	route.OpTaskList: true, route.OpTaskInspect: true, route.OpTaskLogs: true,
+}

@@ -1,0 +1,261 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
+	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+)
+
+// Answers that describe containers (events, networks, disk usage, counts,
+// images) are forwarded and rewritten so that they describe only visible
+// containers. Every rewriter keeps the engine's bytes outside what it
+// changes.
+
+// containerVisible reports whether the container with this full ID is
+// visible: from the index, or settled upstream for one it does not know
+// (a destroyed container is not visible).
+func (p *Proxy) containerVisible(ctx context.Context, id string) bool {
+	if _, visible, ok := p.index.Known(id); ok {
+		return visible
+	}
+	if len(id) != 64 || !isLowerHex(id) {
+		return false
+	}
+	d, err := p.index.Resolve(ctx, id)
+	return err == nil && d.Outcome == index.Found && d.ID == id
+}
+
+// rewriteAnswer replaces a successful JSON answer by fn's rewrite of it; a
+// body fn cannot parse becomes a 502, never the raw answer.
+func rewriteAnswer(fn func(body []byte) ([]byte, error)) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		if resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		src, err := plainBody(resp)
+		if err != nil {
+			resp.Body.Close()
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(src, maxDescribeBody+1))
+		src.Close()
+		if err != nil || len(body) > maxDescribeBody {
+			return errors.Join(errBadUpstreamAnswer, err)
+		}
+		out, err := fn(body)
+		if err != nil {
+			return errors.Join(errBadUpstreamAnswer, err)
+		}
+		setBody(resp, out)
+		return nil
+	}
+}
+
+// maxDescribeBody bounds answers rewritten whole (networks, df, info,
+// images, swarm lists).
+const maxDescribeBody = 256 << 20
+
+// serveDescribing forwards a route whose answer describes containers and
+// rewrites it.
+func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	ctx := r.Context()
+	keep := func(id string) bool { return p.containerVisible(ctx, id) }
+	var fn func([]byte) ([]byte, error)
+	switch rt.Op() {
+	case route.OpNetworkInspect:
+		fn = func(b []byte) ([]byte, error) { return filter.NetworkInspect(b, keep) }
+	case route.OpNetworkList:
+		fn = func(b []byte) ([]byte, error) { return filter.NetworkList(b, keep) }
+	case route.OpSystemDataUsage:
+		fn = func(b []byte) ([]byte, error) { return filter.DiskUsage(b, keep) }
+	case route.OpSystemInfo:
+		fn = func(b []byte) ([]byte, error) {
+			counts, _, err := p.visibleCounts(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return filter.Info(b, counts)
+		}
+	case route.OpImageList:
+		fn = func(b []byte) ([]byte, error) {
+			var perImage map[string]int
+			var countErr error
+			containersOf := func(imageID string) int {
+				if perImage == nil && countErr == nil {
+					_, perImage, countErr = p.visibleCounts(ctx)
+				}
+				return perImage[imageID]
+			}
+			out, err := filter.ImageList(b, containersOf, keep)
+			if countErr != nil {
+				return nil, countErr
+			}
+			return out, err
+		}
+	case route.OpImageInspect:
+		fn = func(b []byte) ([]byte, error) {
+			out, err := filter.ImageInspect(b, keep, p.scrubEnvs)
+			if err != nil {
+				return nil, err
+			}
+			return p.redactHostnames(out), nil
+		}
+	}
+	a.decision = decisionFilter
+	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: rewriteAnswer(fn)})
+}
+
+// visibleCounts lists the upstream's containers and counts the visible
+// ones by state and by image.
+func (p *Proxy) visibleCounts(ctx context.Context) (filter.ContainerCounts, map[string]int, error) {
+	body, err := p.upstreamJSON(ctx, "/containers/json?all=1")
+	if err != nil {
+		return filter.ContainerCounts{}, nil, err
+	}
+	var list []struct {
+		Names   []string
+		Labels  map[string]string
+		State   string
+		ImageID string
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return filter.ContainerCounts{}, nil, err
+	}
+	var c filter.ContainerCounts
+	perImage := map[string]int{}
+	for _, el := range list {
+		if !p.vis.Container(primaryName(el.Names), el.Labels) {
+			continue
+		}
+		c.Total++
+		perImage[el.ImageID]++
+		switch el.State {
+		case "running", "restarting":
+			c.Running++
+		case "paused":
+			c.Paused++
+		default:
+			c.Stopped++
+		}
+	}
+	return c, perImage, nil
+}
+
+// serveEvents filters the events stream record by record, flushing each
+// kept event as it arrives; since/until replays go through the same filter.
+func (p *Proxy) serveEvents(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	ctx := r.Context()
+	a.decision = decisionFilter
+	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: func(resp *http.Response) error {
+		if resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		src, err := plainBody(resp)
+		if err != nil {
+			resp.Body.Close()
+			return err
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			defer src.Close()
+			pw.CloseWithError(filter.Events(pw, src, func(ev filter.Event) bool { return p.eventVisible(ctx, ev) }, nil))
+		}()
+		resp.Body = &streamedBody{Reader: pr, pipe: pr}
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+		return nil
+	}})
+}
+
+// engineEventKeys are the attributes the engine adds to a container
+// event's labels; a label filter never matches them, so a label of the
+// same name (which the engine overwrote) cannot make an event visible.
+var engineEventKeys = map[string]bool{
+	"image": true, "name": true, "exitCode": true, "execDuration": true, "signal": true,
+	"oldName": true, "execID": true, "comment": true, "imageID": true, "imageRef": true, "path": true,
+}
+
+// eventVisible decides one event: container events by their container
+// (from the index, or for a container it no longer knows, such as a
+// destroyed one, from the event's own attributes: labels and name); network
+// and volume events by the container they name; service events by their
+// service. Other event types describe no container.
+func (p *Proxy) eventVisible(ctx context.Context, ev filter.Event) bool {
+	switch ev.Type {
+	case "container":
+		id := ev.Actor.ID
+		if id == "" {
+			return false // prune: it counts what hidden containers freed too
+		}
+		if _, visible, ok := p.index.Known(id); ok {
+			return visible
+		}
+		labels := make(map[string]string, len(ev.Actor.Attributes))
+		for k, v := range ev.Actor.Attributes {
+			if !engineEventKeys[k] {
+				labels[k] = v
+			}
+		}
+		return p.vis.Container("/"+strings.TrimPrefix(ev.Actor.Attributes["name"], "/"), labels)
+	case "network", "volume":
+		if c := ev.Actor.Attributes["container"]; c != "" {
+			return p.containerVisible(ctx, c)
+		}
+		return true
+	case "service":
+		return p.vis.ServiceID(ctx, ev.Actor.ID)
+	case "":
+		return false // an event the proxy cannot place
+	}
+	return true
+}
+
+// serveImageExport refuses to export an image committed from a hidden
+// container: the tarball's config names that container and carries its
+// configuration. Other images are forwarded.
+func (p *Proxy) serveImageExport(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	names := r.URL.Query()["names"]
+	if rt.Op() == route.OpImageGet {
+		names = append(names, rt.Ref)
+	}
+	for _, name := range names {
+		body, err := p.upstreamGet(r.Context(), "/images/"+url.PathEscape(name)+"/json")
+		if err != nil {
+			p.lookupFailed(w, r, a, err)
+			return
+		}
+		var img struct{ Container string }
+		if body != nil && json.Unmarshal(body, &img) == nil && img.Container != "" {
+			if _, visible, ok := p.index.Known(img.Container); ok && !visible {
+				a.reason = "image committed from a hidden container"
+				p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: image "+name+" was committed from a container this client cannot see; exporting it would reveal that container")
+				return
+			}
+		}
+	}
+	a.decision = decisionAllow
+	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+}
+
+// hostnameField finds the Hostname a committed image inherits from its
+// source container: that container's short ID.
+var hostnameField = regexp.MustCompile(`"Hostname":"([0-9a-f]{12})"`)
+
+// redactHostnames blanks a Hostname that is a hidden container's short ID.
+func (p *Proxy) redactHostnames(body []byte) []byte {
+	return hostnameField.ReplaceAllFunc(body, func(m []byte) []byte {
+		if p.index.HiddenID(string(m[len(`"Hostname":"`) : len(m)-1])) {
+			return []byte(`"Hostname":""`)
+		}
+		return m
+	})
+}

@@ -1,0 +1,288 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
+)
+
+// leakWorld is the differential leak test's scenario on a private engine:
+// visible and hidden containers, each hidden one with a distinctive name,
+// label and env secret, plus networks, execs, a volume, a committed image
+// and swarm services around them.
+type leakWorld struct {
+	e     *enginetest.Engine
+	key   string // visible containers carry label <key>.app
+	image string // the test image every container runs
+
+	visible, hidden   []enginetest.Container
+	visibleStopped    enginetest.Container // a created-only visible container (stable answers)
+	sharedNet         string               // network with visible and hidden members
+	hiddenNet         string               // network with hidden members only
+	hiddenExec        string
+	visibleExec       string
+	hiddenVolume      string // mounted by a hidden container only
+	hiddenImage       string // committed from a hidden container
+	visibleService    string
+	hiddenService     string
+	hiddenServiceName string
+	visibleTask       string
+	hiddenTask        string
+	nodeID            string
+
+	// secrets are strings no answer may contain unless the request did.
+	secrets []string
+}
+
+const leakHalf = 10 // visible and hidden containers each
+
+// newLeakWorld builds the scenario on e (a private engine: it enters swarm
+// mode).
+func newLeakWorld(t *testing.T, e *enginetest.Engine) *leakWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &leakWorld{e: e, key: enginetest.UniqueName(t, "k"), image: e.TestImage(t)}
+	secret := func(s string) string { w.secrets = append(w.secrets, s); return s }
+
+	w.sharedNet = e.Network(t, "shared-"+w.key)
+	// Networks and volumes are not hidden objects (only which containers
+	// use them is), so their names are not secrets.
+	w.hiddenNet = e.Network(t, "hidnet-"+w.key)
+	w.hiddenVolume = "hidvol-" + w.key
+	if _, err := e.Client.VolumeCreate(ctx, client.VolumeCreateOptions{Name: w.hiddenVolume}); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range leakHalf {
+		net := "none"
+		if i < 2 {
+			net = w.sharedNet
+		}
+		w.visible = append(w.visible, e.Run(t, enginetest.RunSpec{
+			Name:    fmt.Sprintf("%s-vis-%d", w.key, i),
+			Labels:  map[string]string{w.key + ".app": fmt.Sprintf("v%d", i)},
+			Env:     []string{fmt.Sprintf("VISIBLE_%d=visible-env-%s-%d", i, w.key, i)},
+			Network: net,
+		}))
+	}
+	w.visibleStopped = e.Run(t, enginetest.RunSpec{
+		Name: w.key + "-vis-created", Labels: map[string]string{w.key + ".app": "created"}, NoStart: true,
+	})
+	for i := range leakHalf {
+		net := "none"
+		switch {
+		case i < 2:
+			net = w.sharedNet
+		case i < 4:
+			net = w.hiddenNet
+		}
+		spec := enginetest.RunSpec{
+			Name:    secret(fmt.Sprintf("%s-hid-%d-zebra", w.key, i)),
+			Labels:  map[string]string{secret(fmt.Sprintf("%s.secretlabel%d", w.key, i)): secret(fmt.Sprintf("labelvalue-%s-%d", w.key, i))},
+			Env:     []string{fmt.Sprintf("HIDDEN_%d=%s", i, secret(fmt.Sprintf("envsecret-%s-%d", w.key, i)))},
+			Network: net,
+			NoStart: i == leakHalf-1, // one created-only hidden container too
+		}
+		c := e.Run(t, spec)
+		w.hidden = append(w.hidden, c)
+		secret(c.ID)
+		secret(c.ID[:12])
+	}
+
+	// A hidden container mounting the hidden volume.
+	vname := secret(w.key + "-hid-volume-user")
+	created, err := e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       vname,
+		Config:     &container.Config{Image: e.TestImage(t), Labels: map[string]string{w.key + ".priv": "vol"}},
+		HostConfig: &container.HostConfig{NetworkMode: "none", Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: w.hiddenVolume, Target: "/data"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = e.Client.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	if _, err := e.Client.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.hidden = append(w.hidden, enginetest.Container{ID: created.ID, Name: vname})
+	secret(created.ID)
+	secret(created.ID[:12])
+
+	exec := func(id string) string {
+		res, err := e.Client.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: []string{"/app", "sleep", "300"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	w.hiddenExec = secret(exec(w.hidden[0].ID))
+	w.visibleExec = exec(w.visible[0].ID)
+
+	// An image committed from a hidden container names it (Container,
+	// ContainerConfig, Config.Hostname). The image's own config copies the
+	// container's labels and env, which are image data any engine shows, so
+	// this source container's labels and env are not secrets; its ID is.
+	src := e.Run(t, enginetest.RunSpec{Name: secret(w.key + "-hid-commit-src"), Labels: map[string]string{w.key + ".priv": "commit-src"}, Env: []string{"COMMIT_SRC=plain"}})
+	w.hidden = append(w.hidden, src)
+	secret(src.ID)
+	secret(src.ID[:12])
+	img, err := e.Client.ContainerCommit(ctx, src.ID, client.ContainerCommitOptions{Reference: "dpf-leak/committed:" + w.key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.hiddenImage = img.ID
+	t.Cleanup(func() {
+		_, _ = e.Client.ImageRemove(context.Background(), img.ID, client.ImageRemoveOptions{Force: true})
+	})
+
+	w.startSwarm(t, secret)
+	return w
+}
+
+// startSwarm puts the private engine in swarm mode with one visible and one
+// hidden service.
+func (w *leakWorld) startSwarm(t *testing.T, secret func(string) string) {
+	t.Helper()
+	ctx := context.Background()
+	port := freeTCPPort(t)
+	if _, err := w.e.Client.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:" + port, AdvertiseAddr: "127.0.0.1"}); err != nil {
+		t.Fatalf("swarm init: %v", err)
+	}
+	image := w.e.TestImage(t)
+	one := uint64(1)
+	create := func(name string, labels map[string]string, env []string) string {
+		res, err := w.e.Client.ServiceCreate(ctx, client.ServiceCreateOptions{
+			Spec: swarm.ServiceSpec{
+				Annotations: swarm.Annotations{Name: name, Labels: labels},
+				TaskTemplate: swarm.TaskSpec{
+					ContainerSpec: &swarm.ContainerSpec{Image: image, Env: env},
+				},
+				Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+			},
+			QueryRegistry: false,
+		})
+		if err != nil {
+			t.Fatalf("service create %s: %v", name, err)
+		}
+		return res.ID
+	}
+	w.visibleService = create(w.key+"-vis-svc", map[string]string{w.key + ".app": "svc"}, []string{"SVC_VISIBLE=visible-svc-env"})
+	w.hiddenServiceName = secret(w.key + "-hid-svc-quokka")
+	w.hiddenService = secret(create(w.hiddenServiceName,
+		map[string]string{secret(w.key + ".svcsecret"): secret("svclabel-" + w.key)},
+		[]string{"SVC_SECRET=" + secret("svcenv-"+w.key)}))
+	// Wait for both services' task containers to run; the hidden task's
+	// container is hidden (its service is), so its ID is a secret too.
+	enginetest.Eventually(t, 60*time.Second, "service tasks running", func() bool {
+		res, err := w.e.Client.TaskList(ctx, client.TaskListOptions{})
+		if err != nil {
+			return false
+		}
+		running := 0
+		for _, task := range res.Items {
+			if task.Status.State == swarm.TaskStateRunning && task.Status.ContainerStatus != nil {
+				running++
+			}
+		}
+		return running >= 2
+	})
+	res, err := w.e.Client.TaskList(ctx, client.TaskListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range res.Items {
+		w.nodeID = task.NodeID
+		if task.ServiceID == w.visibleService {
+			w.visibleTask = task.ID
+		}
+		if task.ServiceID == w.hiddenService {
+			w.hiddenTask = secret(task.ID)
+			if task.Status.ContainerStatus != nil && task.Status.ContainerStatus.ContainerID != "" {
+				secret(task.Status.ContainerStatus.ContainerID)
+				secret(task.Status.ContainerStatus.ContainerID[:12])
+			}
+		}
+	}
+}
+
+// snapshot is everything about hidden things that must not change.
+type snapshot map[string]string
+
+func (w *leakWorld) snapshot(t *testing.T) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	s := snapshot{}
+	for _, c := range w.hidden {
+		in, err := w.e.Client.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			s["container "+c.ID] = "gone: " + err.Error()
+			continue
+		}
+		st := in.Container.State
+		nets := make([]string, 0, len(in.Container.NetworkSettings.Networks))
+		for name := range in.Container.NetworkSettings.Networks {
+			nets = append(nets, name)
+		}
+		sort.Strings(nets)
+		var mounts []string
+		for _, m := range in.Container.Mounts {
+			if m.Type == mount.TypeVolume {
+				mounts = append(mounts, m.Name)
+			}
+		}
+		s["container "+c.ID] = fmt.Sprintf("name=%s status=%s running=%v paused=%v started=%s restarts=%d execs=%d nets=%v mounts=%v",
+			in.Container.Name, st.Status, st.Running, st.Paused, st.StartedAt, in.Container.RestartCount,
+			len(in.Container.ExecIDs), nets, mounts)
+	}
+	if ex, err := w.e.Client.ExecInspect(ctx, w.hiddenExec, client.ExecInspectOptions{}); err == nil {
+		s["exec"] = fmt.Sprintf("running=%v pid=%d", ex.Running, ex.PID)
+	} else {
+		s["exec"] = "gone: " + err.Error()
+	}
+	for _, name := range []string{w.sharedNet, w.hiddenNet} {
+		n, err := w.e.Client.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+		if err != nil {
+			s["network "+name] = "gone"
+			continue
+		}
+		var members []string
+		for id := range n.Network.Containers {
+			members = append(members, id)
+		}
+		sort.Strings(members)
+		s["network "+name] = strings.Join(members, ",")
+	}
+	if svc, err := w.e.Client.ServiceInspect(ctx, w.hiddenService, client.ServiceInspectOptions{}); err == nil {
+		s["service"] = fmt.Sprintf("version=%d name=%s", svc.Service.Version.Index, svc.Service.Spec.Name)
+	} else {
+		s["service"] = "gone: " + err.Error()
+	}
+	if _, err := w.e.Client.VolumeInspect(ctx, w.hiddenVolume, client.VolumeInspectOptions{}); err != nil {
+		s["volume"] = "gone"
+	}
+	return s
+}
+
+// freeTCPPort returns a loopback port free at the time of the call.
+func freeTCPPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}

@@ -1,0 +1,165 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
+	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+)
+
+// POST /containers/prune removes every stopped container, hidden ones
+// included, so it is never forwarded: the proxy prunes the visible stopped
+// containers one by one with the engine's own filters (label, label!,
+// until) and answers in the engine's shape. Unlike the engine's prune this
+// is not atomic: a container started meanwhile is refused removal by the
+// engine and simply not listed as deleted.
+
+// pruneCandidate is a list element seen by prune.
+type pruneCandidate struct {
+	ID      string `json:"Id"`
+	Names   []string
+	Labels  map[string]string
+	State   string
+	Created int64
+	SizeRw  int64
+}
+
+func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	args, err := filters.Parse(r.URL.Query().Get("filters"))
+	if err != nil {
+		a.reason = "invalid prune filters"
+		p.writeEngineError(w, http.StatusBadRequest, "invalid filter")
+		return
+	}
+	for _, k := range args.Keys() {
+		if k != "label" && k != "label!" && k != "until" {
+			a.reason = "invalid prune filter"
+			p.writeEngineError(w, http.StatusBadRequest, "Invalid filter '"+k+"'")
+			return
+		}
+	}
+	until, err := pruneUntil(args.Get("until"), time.Now())
+	if err != nil {
+		a.reason = "invalid prune until"
+		p.writeEngineError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+
+	body, err := p.upstreamJSON(r.Context(), "/containers/json?all=1&size=1")
+	if err != nil {
+		p.lookupFailed(w, r, a, err)
+		return
+	}
+	var list []pruneCandidate
+	if err := json.Unmarshal(body, &list); err != nil {
+		p.writeEngineError(w, http.StatusBadGateway, "the upstream Docker engine sent an answer that cannot be filtered")
+		return
+	}
+	var deleted []string
+	var reclaimed int64
+	for _, c := range list {
+		if c.State == "running" || c.State == "paused" || c.State == "restarting" || c.State == "removing" {
+			continue
+		}
+		if !p.filters.MatchMap(primaryName(c.Names), c.Labels) {
+			continue
+		}
+		if !pruneLabelsMatch(args, c.Labels) || !until.IsZero() && !time.Unix(c.Created, 0).Before(until) {
+			continue
+		}
+		if p.deleteForPrune(r.Context(), c.ID) {
+			deleted = append(deleted, c.ID)
+			reclaimed += c.SizeRw
+		}
+	}
+	a.decision = decisionFilter
+	a.kept, a.total, a.counted = len(deleted), len(list), true
+	out, _ := json.Marshal(struct {
+		ContainersDeleted []string
+		SpaceReclaimed    uint64
+	}{deleted, uint64(reclaimed)})
+	h := w.Header()
+	p.headers.apply(h)
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(out, '\n'))
+}
+
+// deleteForPrune removes one container as prune does (no force, volumes
+// kept) and reports whether it went.
+func (p *Proxy) deleteForPrune(ctx context.Context, id string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+p.urlHost+"/containers/"+id, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := p.transport.RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusNoContent
+}
+
+// pruneLabelsMatch applies prune's label filters: every "label" entry ("key"
+// or "key=value") must be present, and no "label!" entry may be.
+func pruneLabelsMatch(args filters.Args, labels map[string]string) bool {
+	has := func(entry string) bool {
+		k, v, withValue := strings.Cut(entry, "=")
+		got, ok := labels[k]
+		return ok && (!withValue || got == v)
+	}
+	for _, e := range args.Get("label") {
+		if !has(e) {
+			return false
+		}
+	}
+	return !slices.ContainsFunc(args.Get("label!"), has)
+}
+
+// pruneUntil parses prune's until filter: a Go duration before now, a
+// Unix timestamp, or an RFC 3339 date, as the engine accepts it.
+func pruneUntil(values []string, now time.Time) (time.Time, error) {
+	switch len(values) {
+	case 0:
+		return time.Time{}, nil
+	case 1:
+	default:
+		return time.Time{}, fmt.Errorf("more than one until filter specified")
+	}
+	v := values[0]
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(int64(secs), 0), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("failed to parse value as time or duration: %q", url.QueryEscape(v))
+}
+
+// primaryName picks a container's own name from a Names list.
+func primaryName(names []string) string {
+	for _, n := range names {
+		if strings.Count(n, "/") == 1 && strings.HasPrefix(n, "/") {
+			return n
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
