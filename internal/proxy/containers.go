@@ -62,8 +62,8 @@ func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route
 			switch {
 			case resp.StatusCode == http.StatusNotFound:
 				return restoreRef(resp, d.ID, rt.Ref)
-			case op == route.OpContainerInspect && p.scrubEnvs && resp.StatusCode == http.StatusOK:
-				return scrubInspect(resp)
+			case op == route.OpContainerInspect && resp.StatusCode == http.StatusOK:
+				return p.rewriteInspect(resp, p.scrubEnvs)
 			case op == route.OpContainerExec:
 				return p.learnExec(resp, d.ID)
 			}
@@ -137,10 +137,14 @@ func readErrorBody(resp *http.Response) ([]byte, error) {
 	return body, nil
 }
 
-// scrubInspect empties Config.Env in a container inspect answer.
-func scrubInspect(resp *http.Response) error {
+// rewriteInspect reads a container inspect answer whole (it is a few KiB),
+// empties Config.Env when scrub is set, and replaces hidden containers' IDs
+// the answer may name (see redactHexRuns). It goes out with a
+// Content-Length, like every answer the proxy rewrites.
+func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 	src, err := plainBody(resp)
 	if err != nil {
+		resp.Body.Close()
 		return err
 	}
 	defer src.Close()
@@ -151,11 +155,13 @@ func scrubInspect(resp *http.Response) error {
 	if len(body) > maxInspectBody {
 		return errors.Join(errBadUpstreamAnswer, errors.New("inspect answer too large"))
 	}
-	out, err := filter.ScrubInspectEnv(body)
-	if err != nil {
-		return errors.Join(errBadUpstreamAnswer, err)
+	out := body
+	if scrub {
+		if out, err = filter.ScrubInspectEnv(body); err != nil {
+			return errors.Join(errBadUpstreamAnswer, err)
+		}
 	}
-	setBody(resp, out)
+	setBody(resp, p.redactHexRuns(out))
 	return nil
 }
 
@@ -187,7 +193,7 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 				return nil
 			}
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
-				counts, err := filter.ContainerList(dst, src, p.vis.ContainerSeq, limit)
+				counts, err := filter.ContainerList(modeRefWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
 				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 				return err
 			})

@@ -76,7 +76,13 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 	case route.OpNetworkList:
 		fn = func(b []byte) ([]byte, error) { return filter.NetworkList(b, keep) }
 	case route.OpSystemDataUsage:
-		fn = func(b []byte) ([]byte, error) { return filter.DiskUsage(b, keep) }
+		fn = func(b []byte) ([]byte, error) {
+			out, err := filter.DiskUsage(b, keep)
+			if err != nil {
+				return nil, err
+			}
+			return p.redactHexRuns(out), nil // a visible container may join a hidden one
+		}
 	case route.OpSystemInfo:
 		fn = func(b []byte) ([]byte, error) {
 			counts, _, err := p.visibleCounts(ctx)

@@ -422,8 +422,13 @@ func TestFixtureEngineInspectScrubsOnlyEnv(t *testing.T) {
 				assertSameAnswer(t, got, want.raw("GET"))
 
 				// Without SCRUB_ENVS the captured answer passes byte for byte.
+				// The proxy reads every inspect answer (to replace hidden
+				// containers' IDs a visible one may name), so it goes out
+				// with a Content-Length where the engine streamed it.
 				got = rawDo(t, plain.Host, "GET", "/containers/"+ref+"/json", nil, nil)
-				assertSameAnswer(t, got, visible.raw("GET"))
+				want = visible.withBody(visible.Body)
+				want.Header.Set("Content-Length", strconv.Itoa(len(visible.Body)))
+				assertSameAnswer(t, got, want.raw("GET"))
 			}
 			// The upstream was asked by full ID only.
 			for _, r := range f.requests() {

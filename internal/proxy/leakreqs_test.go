@@ -17,6 +17,10 @@ type leakRequest struct {
 	body           string
 	stream         bool // read for a short while only (follow, stats, attach...)
 	write          bool // may change engine state: sent after every read
+	// allowed are secrets this answer may carry: the documented residue of
+	// a visible container that joined a hidden one's network namespace,
+	// whose own files and processes show the hidden one's hostname.
+	allowed []string
 }
 
 // leakRequests builds the request set: every route of the table with its
@@ -79,6 +83,9 @@ func (w *leakWorld) leakRequests() []leakRequest {
 			case route.OpServiceLogs, route.OpTaskLogs:
 				r.target += "?stdout=1&stderr=1&follow=1"
 				r.stream = true
+			}
+			if strings.Contains(target, w.joined) && ownData[spec.Op] {
+				r.allowed = []string{w.hidden[4].ID, w.hidden[4].ID[:12]}
 			}
 			add(r)
 		}
@@ -181,7 +188,7 @@ func (w *leakWorld) bindings(spec route.Spec, sacrificial string, hiddenRefs []s
 	case spec.Op == route.OpOptions:
 		return []string{"/containers/" + hiddenRefs[0] + "/json"}
 	case spec.Class.Has(route.ContainerPath):
-		refs := append([]string{w.visible[0].Name, w.visibleStopped.ID, missing}, hiddenRefs...)
+		refs := append([]string{w.visible[0].Name, w.visibleStopped.ID, w.joined, missing}, hiddenRefs...)
 		if spec.Class.Has(route.Write) {
 			refs[0] = sacrificial
 		}
@@ -206,3 +213,11 @@ func (w *leakWorld) bindings(spec route.Spec, sacrificial string, hiddenRefs []s
 }
 
 func nowUnix() int64 { return time.Now().Unix() }
+
+// ownData are routes that return a container's own files, output or
+// processes: what a container sees of a namespace it shares is its own data.
+var ownData = map[route.Op]bool{
+	route.OpContainerArchive: true, route.OpContainerArchiveInfo: true, route.OpContainerExport: true,
+	route.OpContainerLogs: true, route.OpContainerAttach: true, route.OpContainerAttachWebsocket: true,
+	route.OpContainerTop: true, route.OpContainerChanges: true,
+}

@@ -28,6 +28,7 @@ type leakWorld struct {
 
 	visible, hidden   []enginetest.Container
 	visibleStopped    enginetest.Container // a created-only visible container (stable answers)
+	joined            string               // a visible container in a hidden one's network namespace
 	sharedNet         string               // network with visible and hidden members
 	hiddenNet         string               // network with hidden members only
 	hiddenExec        string
@@ -119,6 +120,24 @@ func newLeakWorld(t *testing.T, e *enginetest.Engine) *leakWorld {
 	w.hidden = append(w.hidden, enginetest.Container{ID: created.ID, Name: vname})
 	secret(created.ID)
 	secret(created.ID[:12])
+
+	// A visible container sharing a hidden one's network namespace: its
+	// NetworkMode, hostname and resolv.conf/hosts paths name the hidden one.
+	joined, err := e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       w.key + "-vis-joined",
+		Config:     &container.Config{Image: w.image, Labels: map[string]string{w.key + ".app": "joined"}},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + w.hidden[4].ID)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = e.Client.ContainerRemove(context.Background(), joined.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	if _, err := e.Client.ContainerStart(ctx, joined.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.joined = joined.ID
 
 	exec := func(id string) string {
 		res, err := e.Client.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: []string{"/app", "sleep", "300"}})

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -85,4 +86,58 @@ func (p *Proxy) hidden(word string) bool {
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '_' || c == '.' || c == '-'
+}
+
+// A visible container can point at a hidden one: NetworkMode, PidMode or
+// IpcMode "container:<id>" in its list entry and inspect answer, and, when
+// it shares the hidden container's network namespace, that container's
+// hostname (its short ID) and its resolv.conf/hosts paths, which embed the
+// full ID. These IDs are replaced as in error messages.
+
+// isHex reports whether c is a lowercase hex digit.
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// redactHexRuns replaces every run of 12 to 64 hex digits that starts a
+// hidden container's ID. It returns b itself when nothing changes.
+func (p *Proxy) redactHexRuns(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); {
+		if !isHex(b[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && isHex(b[j]) {
+			j++
+		}
+		if n := j - i; n >= 12 && n <= 64 && (i == 0 || !isNameByte(b[i-1]) || b[i-1] == ':') && p.index.HiddenID(string(b[i:j])) {
+			out = append(out, b[last:i]...)
+			out = append(out, hiddenPlaceholder...)
+			last = j
+		}
+		i = j
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// modeRefWriter redacts hidden IDs in "container:<id>" values of the list
+// elements written through it. The list filter writes each element whole,
+// so no ID spans two writes.
+type modeRefWriter struct {
+	p   *Proxy
+	dst interface{ Write([]byte) (int, error) }
+}
+
+func (w modeRefWriter) Write(b []byte) (int, error) {
+	if !bytes.Contains(b, []byte(`"container:`)) {
+		return w.dst.Write(b)
+	}
+	if _, err := w.dst.Write(w.p.redactHexRuns(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
