@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -144,5 +148,58 @@ func TestEngineErrorsNeverNameHiddenContainers(t *testing.T) {
 	}
 	if in := s.e.Inspect(t, s.visible.ID); in.Name != "/"+s.visible.Name {
 		t.Errorf("visible container renamed to %s", in.Name)
+	}
+}
+
+func TestEngineEventsShowOnlyVisibleContainers(t *testing.T) {
+	e := enginetest.Require(t)
+	key := enginetest.UniqueName(t, "k")
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}})
+	since := time.Now().Add(-time.Second).Unix()
+
+	cmd := e.DockerCmd(t, p.Host, "events", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(300 * time.Millisecond) // let the stream open
+
+	hidden := e.Run(t, enginetest.RunSpec{Name: enginetest.UniqueName(t, "hid")})
+	visible := e.Run(t, enginetest.RunSpec{Name: enginetest.UniqueName(t, "vis"), Labels: map[string]string{key: "x"}})
+	var seen []string
+	deadline := time.After(10 * time.Second)
+	for !slices.ContainsFunc(seen, func(l string) bool { return strings.Contains(l, "start "+visible.Name) }) {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("docker events ended; saw %q", seen)
+			}
+			seen = append(seen, l)
+		case <-deadline:
+			t.Fatalf("the visible container's start event did not arrive; saw %q", seen)
+		}
+	}
+	for _, l := range seen {
+		if strings.Contains(l, hidden.Name) {
+			t.Errorf("live events show the hidden container: %q", l)
+		}
+	}
+
+	// The replay of the same period is filtered alike.
+	replay := rawDo(t, p.Host, "GET", fmt.Sprintf("/events?since=%d&until=%d", since, time.Now().Unix()+1), nil, nil)
+	if !strings.Contains(replay.Body, visible.ID) || strings.Contains(replay.Body, hidden.ID) || strings.Contains(replay.Body, hidden.Name) {
+		t.Errorf("replayed events: visible %v, hidden %v; want only the visible container", strings.Contains(replay.Body, visible.ID), strings.Contains(replay.Body, hidden.ID))
 	}
 }
