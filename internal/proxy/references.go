@@ -186,13 +186,14 @@ func (p *Proxy) serveNetworkAttach(w http.ResponseWriter, r *http.Request, rt *r
 		return
 	}
 	var refs []bodyref.Ref
+	force := false
 	if rt.Op() == route.OpNetworkConnect {
 		ref, links, err := bodyref.NetworkConnect(body)
 		if err == nil {
 			refs = append(append(refs, ref), links...)
 		}
-	} else if ref, _, err := bodyref.NetworkDisconnect(body); err == nil {
-		refs = append(refs, ref)
+	} else if ref, f, err := bodyref.NetworkDisconnect(body); err == nil {
+		refs, force = append(refs, ref), f
 	}
 	for i, ref := range refs {
 		if ref.Ref == "" && i > 0 {
@@ -205,6 +206,12 @@ func (p *Proxy) serveNetworkAttach(w http.ResponseWriter, r *http.Request, rt *r
 		}
 		if !ok {
 			a.reason = "network " + rt.Name() + " of a container that is not visible"
+			if force {
+				// With Force the engine falls back to deleting an endpoint
+				// by that name; for a missing one it answers this.
+				p.writeEngineError(w, http.StatusNotFound, "endpoint "+ref.Ref+" not found")
+				return
+			}
 			p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref.Ref))
 			return
 		}

@@ -1,0 +1,138 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
+)
+
+// With READ_ONLY=false, writes are decided like reads: references to hidden
+// containers in bodies and queries act like references to missing ones, and
+// what the client creates must be visible to it.
+
+func TestEngineCreateChecksReferencesAndVisibility(t *testing.T) {
+	s := newScenario(t, false)
+	image := s.e.TestImage(t)
+	missing := enginetest.UniqueName(t, "missing")
+	create := func(host, name, body string) rawResponse {
+		return rawDo(t, host, "POST", "/containers/create?name="+url.QueryEscape(name), strings.NewReader(body), jsonHeader)
+	}
+	cleanup := func(name string) {
+		_, _ = s.e.Client.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true})
+	}
+
+	for _, tpl := range []string{
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"HostConfig":{"PidMode":"container:REF"}}`,
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"HostConfig":{"IpcMode":"container:REF"}}`,
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"HostConfig":{"VolumesFrom":["REF:ro"]}}`,
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"HostConfig":{"Links":["REF:db"]}}`,
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"hostconfig":{"PIDMODE":"container:REF"}}`,
+		`{"Image":"IMG","Labels":{"KEY.app":"x"},"PidMode":"container:REF"}`,
+	} {
+		body := strings.NewReplacer("IMG", image, "KEY", s.key).Replace(tpl)
+		name := enginetest.UniqueName(t, "new")
+		got := create(s.proxy.Host, name, strings.Replace(body, "REF", s.hidden.Name, 1))
+		want := create(s.e.Host, name, strings.Replace(body, "REF", missing, 1))
+		cleanup(name)
+		want = substitute(want, missing, s.hidden.Name)
+		assertSameAnswer(t, got, want)
+	}
+	if leaked := s.seen.mentioning(s.hidden.Name); len(leaked) > 0 {
+		t.Errorf("creates referencing the hidden container reached the upstream: %q", leaked)
+	}
+
+	// A visible reference works.
+	name := enginetest.UniqueName(t, "joins")
+	t.Cleanup(func() { cleanup(name) })
+	got := create(s.proxy.Host, name, `{"Image":"`+image+`","Labels":{"`+s.key+`.app":"x"},"HostConfig":{"PidMode":"container:`+s.visible.Name+`"}}`)
+	if got.Status != http.StatusCreated {
+		t.Errorf("create sharing a visible container's pid namespace = %d %s, want 201", got.Status, got.Body)
+	}
+
+	// A container the client could not see is not created.
+	hiddenNew := enginetest.UniqueName(t, "unlabelled")
+	got = create(s.proxy.Host, hiddenNew, `{"Image":"`+image+`"}`)
+	if got.Status != http.StatusForbidden {
+		t.Errorf("create of a container that would be hidden = %d %s, want 403", got.Status, got.Body)
+	}
+	if s.e.Exists(t, hiddenNew) {
+		cleanup(hiddenNew)
+		t.Error("the hidden container was created")
+	}
+}
+
+func TestEngineReferencesInQueriesAndNetworkBodies(t *testing.T) {
+	s := newScenario(t, false)
+	net := s.e.Network(t, "")
+	member := s.e.Run(t, enginetest.RunSpec{Network: net, Labels: map[string]string{s.key + ".priv": "net"}})
+	s.hidden = member // the hidden container for this test: on a network
+	missing := enginetest.UniqueName(t, "missing")
+	for _, tc := range []struct{ method, target, body string }{
+		{"POST", "/commit?container=REF&repo=x", ""},
+		{"GET", "/containers/json?filters=" + url.QueryEscape(`{"before":["REF"]}`), ""},
+		{"GET", "/containers/json?filters=" + url.QueryEscape(`{"since":{"REF":true}}`), ""},
+		{"POST", "/networks/" + net + "/connect", `{"Container":"REF"}`},
+		{"POST", "/networks/" + net + "/disconnect", `{"Container":"REF","Force":true}`},
+	} {
+		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
+			var hdr http.Header
+			if tc.body != "" {
+				hdr = jsonHeader
+			}
+			got := rawDo(t, s.proxy.Host, tc.method, strings.Replace(tc.target, "REF", s.hidden.Name, 1), strings.NewReader(strings.Replace(tc.body, "REF", s.hidden.Name, 1)), hdr)
+			want := rawDo(t, s.e.Host, tc.method, strings.Replace(tc.target, "REF", missing, 1), strings.NewReader(strings.Replace(tc.body, "REF", missing, 1)), hdr)
+			assertSameAnswer(t, got, substitute(want, missing, s.hidden.Name))
+		})
+	}
+	in := s.e.Inspect(t, s.hidden.ID)
+	connected := false
+	for name, ep := range in.NetworkSettings.Networks {
+		connected = connected || name == net || ep.NetworkID == net
+	}
+	if !connected {
+		t.Errorf("the hidden container was disconnected through the proxy: %v", in.NetworkSettings.Networks)
+	}
+	// A visible ref in before= is rewritten and works.
+	got := rawDo(t, s.proxy.Host, "GET", "/containers/json?all=1&filters="+url.QueryEscape(`{"before":["`+s.stopped.Name+`"]}`), nil, nil)
+	var list []struct{ Id string }
+	if err := json.Unmarshal([]byte(got.Body), &list); err != nil || got.Status != http.StatusOK {
+		t.Fatalf("list before a visible container = %d %s", got.Status, got.Body)
+	}
+	for _, c := range list {
+		if c.Id == s.hidden.ID || c.Id == s.stopped.ID {
+			t.Errorf("list before %s has %s", s.stopped.Name, c.Id)
+		}
+	}
+}
+
+func TestEnginePruneRemovesOnlyVisibleContainers(t *testing.T) {
+	s := newScenario(t, false)
+	hiddenStopped := s.e.Run(t, enginetest.RunSpec{NoStart: true})
+	got := rawDo(t, s.proxy.Host, "POST", "/containers/prune", nil, nil)
+	if got.Status != http.StatusOK {
+		t.Fatalf("prune = %d %s", got.Status, got.Body)
+	}
+	var res struct {
+		ContainersDeleted []string
+		SpaceReclaimed    uint64
+	}
+	if err := json.Unmarshal([]byte(got.Body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ContainersDeleted) != 1 || res.ContainersDeleted[0] != s.stopped.ID {
+		t.Errorf("prune deleted %v, want only the visible stopped container %s", res.ContainersDeleted, s.stopped.ID)
+	}
+	if !s.e.Exists(t, hiddenStopped.ID) || !s.e.Exists(t, s.hidden.ID) {
+		t.Error("prune removed a hidden container")
+	}
+	if s.e.Exists(t, s.stopped.ID) {
+		t.Error("prune left the visible stopped container")
+	}
+}
