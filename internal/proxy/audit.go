@@ -43,6 +43,9 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// plainErrors: the request's API version is below 1.24, where the
+	// engine writes errors as plain text.
+	plainErrors bool
 }
 
 func (r *recorder) WriteHeader(code int) {

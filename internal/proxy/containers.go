@@ -53,6 +53,14 @@ func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route
 		p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: SCRUB_ENVS=true: ps_args that print process environments (BSD option e) are not allowed")
 		return
 	}
+	if rt.Op() == route.OpContainerStart && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
+		// Engine 20.10 still applies a HostConfig sent with start for API
+		// versions below 1.24: its container references are checked like
+		// a create's.
+		if !p.checkStartBody(w, r, a) {
+			return
+		}
+	}
 	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
 	op := rt.Op()
 	p.forward(w, r, &forward{

@@ -335,3 +335,29 @@ func TestEngineOddRefsAnswerLikeTheEngine(t *testing.T) {
 		})
 	}
 }
+
+func TestEngineOldAndUnsupportedVersionsAnswerLikeTheEngine(t *testing.T) {
+	s := newScenario(t, false)
+	missing := enginetest.UniqueName(t, "missing")
+	for _, tc := range []struct{ method, target string }{
+		{"GET", "/v1.23/containers/REF/json"},   // below 1.24: plain-text errors
+		{"POST", "/v1.12/containers/REF/kill"},  // the oldest version 20.10 accepts
+		{"GET", "/v1.11/containers/REF/json"},   // too old: refused before routing
+		{"GET", "/v9.99/containers/REF/json"},   // too new
+		{"GET", "/v1.99.0/containers/REF/logs"}, // too new, three parts
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			got := rawDo(t, s.proxy.Host, tc.method, strings.Replace(tc.target, "REF", s.hidden.Name, 1), nil, nil)
+			want := rawDo(t, s.e.Host, tc.method, strings.Replace(tc.target, "REF", missing, 1), nil, nil)
+			assertSameAnswer(t, got, substitute(want, missing, s.hidden.Name))
+		})
+	}
+	// A start body (honoured below API 1.24) naming the hidden container.
+	got := rawDo(t, s.proxy.Host, "POST", "/v1.23/containers/"+s.stopped.Name+"/start", strings.NewReader(`{"PidMode":"container:`+s.hidden.Name+`"}`), jsonHeader)
+	if got.Status != http.StatusBadRequest || got.Body != "No such container: "+s.hidden.Name+"\n" {
+		t.Errorf("start with a HostConfig joining the hidden container = %d %q, want the engine's 400 plain-text answer", got.Status, got.Body)
+	}
+	if in := s.e.Inspect(t, s.stopped.ID); in.State.Running {
+		t.Error("the container was started joining the hidden one")
+	}
+}

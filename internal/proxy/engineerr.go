@@ -3,7 +3,10 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -16,7 +19,25 @@ type engineHeaders struct {
 
 // headerSnapshot holds the latest engineHeaders; safe for concurrent use.
 type headerSnapshot struct {
-	p atomic.Pointer[engineHeaders]
+	p      atomic.Pointer[engineHeaders]
+	minAPI atomic.Pointer[string] // the engine's MinAPIVersion, from /version
+	// learnt is set once LearnEngineHeaders has asked /version (whatever
+	// the answer), for tests that wait for it.
+	learnt atomic.Bool
+}
+
+func (s *headerSnapshot) setMinAPI(v string) {
+	if v != "" {
+		s.minAPI.Store(&v)
+	}
+}
+
+// minAPIVersion is the oldest API version the engine accepts, "" until known.
+func (s *headerSnapshot) minAPIVersion() string {
+	if v := s.minAPI.Load(); v != nil {
+		return *v
+	}
+	return ""
 }
 
 // observe records the engine headers of an upstream answer, if it has them.
@@ -89,12 +110,53 @@ func errorBody(msg string) []byte {
 // engine's headers. Like the engine it writes the body in one piece and lets
 // net/http choose the framing (Content-Length when small, chunked when not).
 func (p *Proxy) writeEngineError(w http.ResponseWriter, status int, msg string) {
-	body := errorBody(msg)
 	h := w.Header()
 	p.headers.apply(h)
+	if plainErrors(w) {
+		// Below API 1.24 the engine answers errors in plain text.
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		h["X-Content-Type-Options"] = []string{"nosniff"}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, msg+"\n")
+		return
+	}
 	h["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(errorBody(msg))
+}
+
+// versionError is the engine's answer to an API version outside what it
+// supports, given before any route runs; "" when the version is fine or
+// the engine's range is not known yet.
+func (p *Proxy) versionError(version string) string {
+	if version == "" {
+		return ""
+	}
+	if max := p.headers.apiVersion(); max != "" && versionLess(max, version) {
+		return "client version " + version + " is too new. Maximum supported API version is " + max
+	}
+	if min := p.headers.minAPIVersion(); min != "" && versionLess(version, min) {
+		return "client version " + version + " is too old. Minimum supported API version is " + min + ", please upgrade your client to a newer version"
+	}
+	return ""
+}
+
+// versionLess compares dotted API versions numerically, as the engine does.
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
 // writePageNotFound answers like the engine's router does for a path or
@@ -108,3 +170,14 @@ func writePageNotFound(w http.ResponseWriter) {
 
 // noSuchContainer is the engine's message for a missing container.
 func noSuchContainer(ref string) string { return "No such container: " + ref }
+
+// plainErrors reports whether the answer goes to a request below API 1.24.
+func plainErrors(w http.ResponseWriter) bool {
+	switch rw := w.(type) {
+	case *recorder:
+		return rw.plainErrors
+	case noExperimentalHeader:
+		return rw.plainErrors
+	}
+	return false
+}

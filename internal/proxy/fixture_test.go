@@ -357,7 +357,7 @@ func TestFixtureEngineListKeepsVisibleElements(t *testing.T) {
 				}
 			}
 
-			for _, target := range []string{"/containers/json?all=1", "/v" + f.api + "/containers/json?all=true", "/v1.44/containers/json?all=1&size=0"} {
+			for _, target := range []string{"/containers/json?all=1", "/v" + f.api + "/containers/json?all=true", "/v1.40/containers/json?all=1&size=0"} {
 				got := rawDo(t, p.Host, "GET", target, nil, nil)
 				if got.Status != http.StatusOK || got.Body != want {
 					t.Errorf("GET %s = %d %q, want 200 with exactly the visible elements %q", target, got.Status, got.Body, want)
@@ -448,7 +448,7 @@ func TestFixtureEnginePingAndVersionPassEveryHeader(t *testing.T) {
 			for _, c := range []struct{ method, target, fixture string }{
 				{"HEAD", "/_ping", "ping-head"},
 				{"GET", "/_ping", "ping-get"},
-				{"GET", "/v1.44/_ping", "ping-get"},
+				{"GET", "/v1.40/_ping", "ping-get"}, // within every captured engine's range
 				{"GET", "/version", "version"},
 			} {
 				t.Run(c.method+" "+c.target, func(t *testing.T) {

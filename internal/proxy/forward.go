@@ -3,6 +3,7 @@ package proxy
 import (
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -134,8 +135,9 @@ type readCloser struct {
 }
 
 // LearnEngineHeaders pings the upstream until it answers once, so the errors
-// the proxy writes itself carry the engine's headers from the first request.
-// Later upstream answers keep them current.
+// the proxy writes itself carry the engine's headers from the first request,
+// and reads /version for the oldest API version the engine accepts. Later
+// upstream answers keep the headers current.
 func (p *Proxy) LearnEngineHeaders(ctx context.Context) {
 	for delay := 100 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.urlHost+"/_ping", nil)
@@ -147,6 +149,13 @@ func (p *Proxy) LearnEngineHeaders(ctx context.Context) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if p.headers.apiVersion() != "" {
+				if body, err := p.upstreamJSON(ctx, "/version"); err == nil {
+					var v struct{ MinAPIVersion string }
+					if json.Unmarshal(body, &v) == nil {
+						p.headers.setMinAPI(v.MinAPIVersion)
+					}
+				}
+				p.headers.learnt.Store(true)
 				return
 			}
 		}

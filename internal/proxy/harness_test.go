@@ -69,6 +69,11 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	t.Cleanup(srv.Close)
 
 	enginetest.Eventually(t, 10*time.Second, "proxy index live", func() bool { return idx.State() == index.Live })
+	// Wait until the proxy has asked for the engine's API range, so version
+	// checks are in force from the first request.
+	for deadline := time.Now().Add(5 * time.Second); !h.headers.learnt.Load() && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
 	host := "tcp://" + srv.Listener.Addr().String()
 	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
 	if err != nil {

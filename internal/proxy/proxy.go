@@ -131,6 +131,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.op = rt.Name()
+	if rt.Version != "" && apiAtMost(rt.Version, 1, 23) {
+		rec.plainErrors = true
+	}
+	if msg := p.versionError(rt.Version); msg != "" && rt.Spec != nil {
+		// The engine refuses such a version before any route runs.
+		a.reason = "unsupported API version"
+		p.writeEngineError(noExperimentalHeader{rec}, http.StatusBadRequest, msg)
+		return
+	}
 	if no := p.policy(r, &rt); no != nil {
 		a.reason = no.msg
 		p.writeEngineError(rec, no.status, no.msg)
@@ -188,4 +197,13 @@ var swarmRoutes = map[route.Op]bool{
 	route.OpServiceList: true, route.OpServiceInspect: true, route.OpServiceLogs: true,
 	route.OpServiceCreate: true, route.OpServiceUpdate: true, route.OpServiceDelete: true,
 	route.OpTaskList: true, route.OpTaskInspect: true, route.OpTaskLogs: true,
+}
+
+// noExperimentalHeader drops Docker-Experimental, which the engine's version
+// check answers without (it runs before the middleware that sets it).
+type noExperimentalHeader struct{ *recorder }
+
+func (w noExperimentalHeader) WriteHeader(code int) {
+	w.Header().Del("Docker-Experimental")
+	w.recorder.WriteHeader(code)
 }

@@ -349,3 +349,33 @@ func isUpstreamStatus(err error, code int) bool {
 	var se *upstreamStatusError
 	return errors.As(err, &se) && se.code == code
 }
+
+// checkStartBody reads a start request's body and checks the container
+// references of the HostConfig it may carry; false when it has answered.
+func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit) bool {
+	body, err := p.readBody(r)
+	if err != nil {
+		p.bodyError(w, a, err)
+		return false
+	}
+	info, err := bodyref.ContainerCreate(body)
+	if err != nil {
+		return true // the engine refuses what it cannot decode
+	}
+	for _, ref := range info.Refs {
+		if ref.Ref == "" {
+			continue
+		}
+		_, ok, err := p.visibleRef(r.Context(), ref.Ref)
+		if err != nil {
+			p.lookupFailed(w, r, a, err)
+			return false
+		}
+		if !ok {
+			a.reason = "start references a container that is not visible (" + ref.Kind.String() + ")"
+			p.writeEngineError(w, http.StatusBadRequest, noSuchContainer(ref.Ref))
+			return false
+		}
+	}
+	return true
+}
