@@ -12,6 +12,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/jsonscan"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -72,7 +73,13 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 	var fn func([]byte) ([]byte, error)
 	switch rt.Op() {
 	case route.OpNetworkInspect:
-		fn = func(b []byte) ([]byte, error) { return filter.NetworkInspect(b, keep) }
+		fn = func(b []byte) ([]byte, error) {
+			out, err := filter.NetworkInspect(b, keep)
+			if err != nil {
+				return nil, err
+			}
+			return p.filterNetworkServices(ctx, out)
+		}
 	case route.OpNetworkList:
 		fn = func(b []byte) ([]byte, error) { return filter.NetworkList(b, keep) }
 	case route.OpSystemDataUsage:
@@ -264,4 +271,70 @@ func (p *Proxy) redactHostnames(body []byte) []byte {
 		}
 		return m
 	})
+}
+
+// filterNetworkServices removes hidden swarm services from the "Services"
+// map that a verbose inspect of a swarm-scoped network carries (service
+// name -> VIP, ports and tasks).
+func (p *Proxy) filterNetworkServices(ctx context.Context, body []byte) ([]byte, error) {
+	var start, end int
+	err := jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+		if jsonscan.KeyEqualFold(key, "Services") {
+			start, end = vs, ve
+		}
+		return nil
+	})
+	if err != nil || end == 0 || body[start] != '{' {
+		return body, err
+	}
+	var services map[string]json.RawMessage
+	if err := json.Unmarshal(body[start:end], &services); err != nil || len(services) == 0 {
+		return body, nil
+	}
+	visible, err := p.visibleServiceNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	for name := range services {
+		if !visible[name] {
+			delete(services, name)
+			changed = true
+		}
+	}
+	if !changed {
+		return body, nil
+	}
+	kept, err := json.Marshal(services)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append([]byte{}, body[:start]...), kept...), body[end:]...), nil
+}
+
+// visibleServiceNames lists the upstream's services and keeps the visible.
+func (p *Proxy) visibleServiceNames(ctx context.Context) (map[string]bool, error) {
+	body, err := p.upstreamJSON(ctx, "/services")
+	if err != nil {
+		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
+			return map[string]bool{}, nil // not a swarm manager
+		}
+		return nil, err
+	}
+	var list []struct {
+		Spec struct {
+			Name   string
+			Labels map[string]string
+		}
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(list))
+	for _, s := range list {
+		if p.vis.Service(s.Spec.Name, s.Spec.Labels) {
+			out[s.Spec.Name] = true
+		}
+	}
+	return out, nil
 }
