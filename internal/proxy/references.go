@@ -73,24 +73,8 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 	}
 	info, err := bodyref.ContainerCreate(body)
 	if err == nil {
-		for _, ref := range info.Refs {
-			if ref.Ref == "" {
-				continue // the engine rejects it without a lookup
-			}
-			_, ok, err := p.visibleRef(r.Context(), ref.Ref)
-			if err != nil {
-				p.lookupFailed(w, r, a, err)
-				return
-			}
-			if !ok {
-				a.reason = "create references a container that is not visible (" + ref.Kind.String() + ")"
-				msg := noSuchContainer(ref.Ref)
-				if ref.Kind == bodyref.Link {
-					msg = "could not get container for " + ref.Ref + ": " + msg
-				}
-				p.writeEngineError(w, http.StatusBadRequest, msg)
-				return
-			}
+		if !p.checkBodyRefs(w, r, a, "create", info.Refs) {
+			return
 		}
 		if visible, decided := p.wouldBeVisible(r.Context(), r.URL.Query().Get("name"), info); decided && !visible {
 			a.reason = "the new container would be hidden"
@@ -227,14 +211,8 @@ func (p *Proxy) serveNetworkAttach(w http.ResponseWriter, r *http.Request, rt *r
 func (p *Proxy) serveCommit(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
 	q := r.URL.Query()
 	ref := q.Get("container") // the engine reads the first value
-	d, ok, err := p.visibleRef(r.Context(), ref)
-	if err != nil {
-		p.lookupFailed(w, r, a, err)
-		return
-	}
+	d, ok := p.requireVisible(w, r, a, ref, "commit of a container that is not visible")
 	if !ok {
-		a.reason = "commit of a container that is not visible"
-		p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref))
 		return
 	}
 	q.Set("container", d.ID)
@@ -248,14 +226,8 @@ func (p *Proxy) serveBuild(w http.ResponseWriter, r *http.Request, rt *route.Rou
 	q := r.URL.Query()
 	ref, isContainer := bodyref.ContainerMode(q.Get("networkmode"))
 	if isContainer && ref != "" {
-		d, ok, err := p.visibleRef(r.Context(), ref)
-		if err != nil {
-			p.lookupFailed(w, r, a, err)
-			return
-		}
+		d, ok := p.requireVisible(w, r, a, ref, "build joins a container that is not visible")
 		if !ok {
-			a.reason = "build joins a container that is not visible"
-			p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref))
 			return
 		}
 		q.Set("networkmode", "container:"+d.ID)
@@ -362,9 +334,16 @@ func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit)
 	if err != nil {
 		return true // the engine refuses what it cannot decode
 	}
-	for _, ref := range info.Refs {
+	return p.checkBodyRefs(w, r, a, "start", info.Refs)
+}
+
+// checkBodyRefs answers as the engine does for a missing container when a
+// HostConfig reference (create, or start below API 1.24) names no visible
+// container: 400, worded per field. It returns false when it has answered.
+func (p *Proxy) checkBodyRefs(w http.ResponseWriter, r *http.Request, a *audit, what string, refs []bodyref.Ref) bool {
+	for _, ref := range refs {
 		if ref.Ref == "" {
-			continue
+			continue // the engine rejects it without a lookup
 		}
 		_, ok, err := p.visibleRef(r.Context(), ref.Ref)
 		if err != nil {
@@ -372,10 +351,31 @@ func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit)
 			return false
 		}
 		if !ok {
-			a.reason = "start references a container that is not visible (" + ref.Kind.String() + ")"
-			p.writeEngineError(w, http.StatusBadRequest, noSuchContainer(ref.Ref))
+			a.reason = what + " references a container that is not visible (" + ref.Kind.String() + ")"
+			msg := noSuchContainer(ref.Ref)
+			if ref.Kind == bodyref.Link {
+				msg = "could not get container for " + ref.Ref + ": " + msg
+			}
+			p.writeEngineError(w, http.StatusBadRequest, msg)
 			return false
 		}
 	}
 	return true
+}
+
+// requireVisible resolves a ref from a query or body that the engine answers
+// with 404 "No such container" when missing. ok is false when it has
+// answered.
+func (p *Proxy) requireVisible(w http.ResponseWriter, r *http.Request, a *audit, ref, why string) (index.Decision, bool) {
+	d, ok, err := p.visibleRef(r.Context(), ref)
+	if err != nil {
+		p.lookupFailed(w, r, a, err)
+		return d, false
+	}
+	if !ok {
+		a.reason = why
+		p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref))
+		return d, false
+	}
+	return d, true
 }
