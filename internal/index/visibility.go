@@ -109,16 +109,24 @@ func (v *Visibility) Container(name string, labels map[string]string) bool {
 // ContainerSeq is Container for labels given as a sequence (the list
 // filter's form).
 func (v *Visibility) ContainerSeq(name string, labels iter.Seq2[string, string]) bool {
-	if v.filters.Match(name, labels) {
+	if v.source == nil {
+		return v.filters.Match(name, labels)
+	}
+	if v.filters.Empty() || v.filters.MatchName(name) {
 		return true
 	}
-	if v.source == nil || labels == nil {
+	if labels == nil {
 		return false
 	}
+	// One pass: the labels are decoded on the fly by the list filter.
+	service := ""
 	for k, val := range labels {
+		if v.filters.MatchLabel(k, val) {
+			return true
+		}
 		if k == ServiceLabel {
-			return v.ServiceID(context.Background(), val)
+			service = val
 		}
 	}
-	return false
+	return service != "" && v.ServiceID(context.Background(), service)
 }

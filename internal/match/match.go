@@ -66,6 +66,16 @@ func (f *Filters) Match(name string, labels iter.Seq2[string, string]) bool {
 	return f.MatchName(name) || f.MatchLabels(labels)
 }
 
+// MatchLabel reports whether one label matches a label filter.
+func (f *Filters) MatchLabel(key, value string) bool {
+	for _, lf := range f.Labels {
+		if lf.matches(key, value) {
+			return true
+		}
+	}
+	return false
+}
+
 // MatchLabels reports whether the labels alone match a label filter.
 func (f *Filters) MatchLabels(labels iter.Seq2[string, string]) bool {
 	if len(f.Labels) == 0 || labels == nil {
