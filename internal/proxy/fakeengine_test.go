@@ -29,11 +29,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
-	"github.com/dpf-dev/docker-proxy-filter/internal/config"
-	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
-	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
@@ -1160,7 +1155,7 @@ func TestFakeEngineListLimit(t *testing.T) {
 // /events, the index polls, and the proxy still hides and filters.
 func TestFakeEngineEventsRefusedPollingIndex(t *testing.T) {
 	f := newFakeEngine(t, fakeEngineOptions{refuseEvents: true})
-	p := startFakeProxy(t, f.Host, proxyConfig{filters: fakeFilters()}, index.Polling)
+	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters(), waitPolling: true})
 
 	got := fakeDo(t, p, "GET", "/containers/json?all=1", "")
 	var list []struct{ Names []string }
@@ -1188,43 +1183,6 @@ func TestFakeEngineEventsRefusedPollingIndex(t *testing.T) {
 			t.Errorf("inspect %s body = %q, want the engine's No such container", c.ref, got.Body)
 		}
 	}
-}
-
-// startFakeProxy is startProxy waiting for the index to reach the given
-// state (startProxy insists on Live).
-func startFakeProxy(t *testing.T, upstreamHost string, pc proxyConfig, want index.State) *testProxy {
-	t.Helper()
-	ep, err := config.ParseUpstream(upstreamHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := index.NewSDKSource(upstreamHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Client.Close() })
-	idx := index.New(index.Options{Filters: &pc.filters, Source: src, Capacity: pc.capacity})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = idx.Run(ctx, 200*time.Millisecond)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
-	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, ScrubEnvs: pc.scrubEnvs, Logger: testLogger(t), Transport: pc.transport})
-	go h.LearnEngineHeaders(ctx)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-
-	enginetest.Eventually(t, 10*time.Second, "proxy index "+want.String(), func() bool { return idx.State() == want })
-	host := "tcp://" + srv.Listener.Addr().String()
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &testProxy{Host: host, URL: srv.URL, Client: c, Index: idx, HTTP: srv.Client()}
 }
 
 // fakeDecoded returns an answer's body decoded from gzip if it says so.

@@ -38,6 +38,9 @@ type proxyConfig struct {
 	readOnly  bool // the product's default is true; tests opt in
 	capacity  int
 	transport http.RoundTripper // nil: dial the upstream directly
+	// waitPolling waits for the index to poll (an upstream that refuses
+	// /events) rather than to be live.
+	waitPolling bool
 }
 
 // startProxy runs the proxy in front of upstreamHost ("unix:///..." or
@@ -68,7 +71,11 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
-	enginetest.Eventually(t, 10*time.Second, "proxy index live", func() bool { return idx.State() == index.Live })
+	want := index.Live
+	if pc.waitPolling {
+		want = index.Polling
+	}
+	enginetest.Eventually(t, 10*time.Second, "proxy index "+want.String(), func() bool { return idx.State() == want })
 	// Wait until the proxy has asked for the engine's API range, so version
 	// checks are in force from the first request.
 	for deadline := time.Now().Add(5 * time.Second); !h.headers.learnt.Load() && time.Now().Before(deadline); {
