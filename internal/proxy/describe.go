@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
@@ -70,6 +71,7 @@ const maxDescribeBody = 256 << 20
 func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
 	ctx := r.Context()
 	keep := func(id string) bool { return p.containerVisible(ctx, id) }
+	rawQuery := r.URL.RawQuery
 	var fn func([]byte) ([]byte, error)
 	switch rt.Op() {
 	case route.OpNetworkInspect:
@@ -83,10 +85,24 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 	case route.OpNetworkList:
 		fn = func(b []byte) ([]byte, error) { return filter.NetworkList(b, keep) }
 	case route.OpSystemDataUsage:
+		// Image and volume figures are recomputed from the containers, so
+		// a df limited by ?type= to other sections asks for containers too
+		// and drops them again afterwards.
+		q := r.URL.Query()
+		addedContainers := len(q["type"]) > 0 && !slices.Contains(q["type"], "container")
+		if addedContainers {
+			q.Add("type", "container")
+			rawQuery = q.Encode()
+		}
 		fn = func(b []byte) ([]byte, error) {
 			out, err := filter.DiskUsage(b, keep)
 			if err != nil {
 				return nil, err
+			}
+			if addedContainers {
+				if out, err = withoutMembers(out, "Containers", "ContainerUsage"); err != nil {
+					return nil, err
+				}
 			}
 			return p.redactHexRuns(out), nil // a visible container may join a hidden one
 		}
@@ -124,7 +140,21 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 		}
 	}
 	a.decision = decisionFilter
-	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: rewriteAnswer(fn)})
+	p.forward(w, r, &forward{path: rt.Path, rawQuery: rawQuery, modify: rewriteAnswer(fn)})
+}
+
+// withoutMembers removes top-level members of a JSON object (re-encoding
+// the object around the untouched values).
+func withoutMembers(body []byte, names ...string) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		delete(obj, n)
+	}
+	out, err := json.Marshal(obj)
+	return append(out, '\n'), err
 }
 
 // visibleCounts lists the upstream's containers and counts the visible
