@@ -110,6 +110,25 @@ func (w *leakWorld) compareVisible(t *testing.T, p *testProxy) {
 		}
 	})
 
+	t.Run("swarm services and tasks", func(t *testing.T) {
+		_, _, services := get(p.Host, "/services")
+		if len(services) != 1 || services[0].(map[string]any)["ID"] != w.visibleService {
+			t.Errorf("/services through the proxy = %v, want only the visible service %s", services, w.visibleService)
+		}
+		_, _, tasks := get(p.Host, "/tasks")
+		if len(tasks) == 0 {
+			t.Error("/tasks through the proxy is empty; want the visible service's task")
+		}
+		for _, task := range tasks {
+			if task.(map[string]any)["ServiceID"] != w.visibleService {
+				t.Errorf("/tasks through the proxy has a task of service %v", task.(map[string]any)["ServiceID"])
+			}
+		}
+		if status, _, _ := get(p.Host, "/services/"+w.visibleService); status != http.StatusOK {
+			t.Errorf("inspect of the visible service = %d, want 200", status)
+		}
+	})
+
 	for _, target := range []string{"/version", "/volumes", "/images/json", "/exec/" + w.visibleExec + "/json"} {
 		t.Run(target, func(t *testing.T) {
 			gs, got, garr := get(p.Host, target)

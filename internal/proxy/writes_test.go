@@ -136,3 +136,16 @@ func TestEnginePruneRemovesOnlyVisibleContainers(t *testing.T) {
 		t.Error("prune left the visible stopped container")
 	}
 }
+
+func TestEngineOversizedBodiesAreRefusedUnread(t *testing.T) {
+	s := newScenario(t, false)
+	big := `{"Image":"` + s.e.TestImage(t) + `","Labels":{"` + s.key + `.app":"x"},"Pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	name := enginetest.UniqueName(t, "big")
+	got := rawDo(t, s.proxy.Host, "POST", "/containers/create?name="+name, strings.NewReader(big), jsonHeader)
+	if got.Status != http.StatusRequestEntityTooLarge || !strings.Contains(got.Body, "MAX_BODY_SIZE") {
+		t.Errorf("create with a 2 MiB body = %d %s, want 413 naming MAX_BODY_SIZE", got.Status, got.Body)
+	}
+	if s.e.Exists(t, name) {
+		t.Error("the oversized create reached the engine")
+	}
+}
