@@ -124,8 +124,10 @@ func (w *leakWorld) compareVisible(t *testing.T, p *testProxy) {
 				t.Errorf("/tasks through the proxy has a task of service %v", task.(map[string]any)["ServiceID"])
 			}
 		}
-		if status, _, _ := get(p.Host, "/services/"+w.visibleService); status != http.StatusOK {
-			t.Errorf("inspect of the visible service = %d, want 200", status)
+		for _, ref := range []string{w.visibleService, w.key + "-vis-svc"} {
+			if status, svc, _ := get(p.Host, "/services/"+ref); status != http.StatusOK || svc["ID"] != w.visibleService {
+				t.Errorf("inspect of the visible service by %s = %d %v, want 200 and its ID", ref, status, svc["ID"])
+			}
 		}
 	})
 

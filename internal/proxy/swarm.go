@@ -19,34 +19,39 @@ func serviceNotFound(ref string) string { return "service " + ref + " not found"
 func taskNotFound(ref string) string    { return "task " + ref + " not found" }
 
 // serviceVisibleByRef asks the upstream for the service a ref names (a
-// read) and reports whether it is visible. found is false when the engine
-// knows no such service.
-func (p *Proxy) serviceVisibleByRef(ctx context.Context, ref string) (visible, found bool, err error) {
+// read) and reports whether it is visible, and its ID (the engine resolves
+// service refs by ID, case-insensitive name or prefix). id is "" when the
+// engine knows no such service.
+func (p *Proxy) serviceVisibleByRef(ctx context.Context, ref string) (visible bool, id string, err error) {
 	resp, err := p.upstreamGet(ctx, "/services/"+url.PathEscape(ref))
-	if err != nil {
-		return false, false, err
-	}
-	if resp == nil {
-		return false, false, nil
+	if err != nil || resp == nil {
+		return false, "", err
 	}
 	name, labels, _, err := filter.ServiceInspect(resp, false)
 	if err != nil {
-		return false, false, err
+		return false, "", err
 	}
-	return p.vis.Service(name, labels), true, nil
+	return p.vis.Service(name, labels), objectID(resp), nil
 }
 
 // taskVisibleByRef does the same for a task.
-func (p *Proxy) taskVisibleByRef(ctx context.Context, ref string) (bool, error) {
+func (p *Proxy) taskVisibleByRef(ctx context.Context, ref string) (visible bool, id string, err error) {
 	resp, err := p.upstreamGet(ctx, "/tasks/"+url.PathEscape(ref))
 	if err != nil || resp == nil {
-		return false, err
+		return false, "", err
 	}
 	serviceID, containerID, _, err := filter.TaskInspect(resp, false)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
-	return p.taskVisible(ctx, serviceID, containerID), nil
+	return p.taskVisible(ctx, serviceID, containerID), objectID(resp), nil
+}
+
+// objectID reads the ID of a swarm object answer.
+func objectID(body []byte) string {
+	var o struct{ ID string }
+	_ = json.Unmarshal(body, &o)
+	return o.ID
 }
 
 func (p *Proxy) taskVisible(ctx context.Context, serviceID, containerID string) bool {
@@ -108,19 +113,20 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 
 	// Routes on one service or task: decided before anything is forwarded.
 	var visible bool
+	var id string
 	var err error
 	isService := rt.Op() == route.OpServiceInspect || rt.Op() == route.OpServiceLogs ||
 		rt.Op() == route.OpServiceUpdate || rt.Op() == route.OpServiceDelete
 	if isService {
-		visible, _, err = p.serviceVisibleByRef(ctx, rt.Ref)
+		visible, id, err = p.serviceVisibleByRef(ctx, rt.Ref)
 	} else {
-		visible, err = p.taskVisibleByRef(ctx, rt.Ref)
+		visible, id, err = p.taskVisibleByRef(ctx, rt.Ref)
 	}
 	if err != nil {
 		p.lookupFailed(w, r, a, err)
 		return
 	}
-	if !visible {
+	if !visible || id == "" {
 		a.reason = "no visible service or task"
 		msg := taskNotFound(rt.Ref)
 		if isService {
@@ -130,7 +136,9 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 		return
 	}
 	a.decision = decisionAllow
-	f := &forward{path: rt.Path, rawQuery: r.URL.RawQuery}
+	// Forwarded by ID, so a service or task replaced under the same name
+	// between the decision and the engine's lookup cannot be reached.
+	f := &forward{path: rt.WithRef(id), rawQuery: r.URL.RawQuery}
 	switch rt.Op() {
 	case route.OpServiceInspect:
 		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
