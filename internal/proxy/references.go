@@ -89,8 +89,8 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 
 // wouldBeVisible predicts the new container's visibility from its name and
 // labels (the image's, overridden by the body's). decided is false when it
-// cannot be known beforehand (no name given and only name filters could
-// match, or the image cannot be inspected).
+// cannot be known beforehand (the image cannot be inspected; the engine
+// then usually refuses the create itself).
 func (p *Proxy) wouldBeVisible(ctx context.Context, name string, info bodyref.CreateInfo) (visible, decided bool) {
 	labels := map[string]string{}
 	if info.Image != "" {
@@ -112,10 +112,11 @@ func (p *Proxy) wouldBeVisible(ctx context.Context, name string, info bodyref.Cr
 	}
 	name = strings.TrimPrefix(name, "/")
 	if name == "" {
-		if p.filters.Empty() || p.filters.MatchLabels(maps.All(labels)) {
-			return true, true
-		}
-		return false, len(p.filters.Names) == 0
+		// The engine will pick a random name, which no configured name
+		// filter is meant to match: only labels can make it visible. This
+		// keeps a hidden container from being created at all, rather than
+		// created and removed again by checkCreated.
+		return p.filters.Empty() || p.filters.MatchLabels(maps.All(labels)), true
 	}
 	return p.filters.MatchMap("/"+name, labels), true
 }

@@ -66,6 +66,17 @@ func TestEngineCreateChecksReferencesAndVisibility(t *testing.T) {
 		cleanup(hiddenNew)
 		t.Error("the hidden container was created")
 	}
+	// Without a name (the engine picks one) it is refused before the engine
+	// is asked, not created and removed again.
+	got = rawDo(t, s.proxy.Host, "POST", "/containers/create", strings.NewReader(`{"Image":"`+image+`"}`), jsonHeader)
+	if got.Status != http.StatusForbidden {
+		t.Errorf("nameless create of a container that would be hidden = %d %s, want 403", got.Status, got.Body)
+	}
+	for _, req := range s.seen.mentioning("/containers/create") {
+		if req == "POST /containers/create?" {
+			t.Errorf("the nameless hidden create reached the engine: %q", req)
+		}
+	}
 }
 
 func TestEngineReferencesInQueriesAndNetworkBodies(t *testing.T) {
