@@ -15,7 +15,6 @@ import (
 	"github.com/lmittmann/tint"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
-	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/proxy"
 )
 
@@ -68,30 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Warn(w)
 	}
 
-	source, err := index.NewSDKSource(cfg.Upstream.String())
+	sidecar, err := proxy.NewSidecar(cfg, logger)
 	if err != nil {
-		return fmt.Errorf("upstream client: %w", err)
+		return err
 	}
-	defer source.Client.Close()
-	// One visibility rule for the index and every filter: the filters, plus
-	// the tasks of visible swarm services.
-	vis := index.NewVisibility(&cfg.Filters, source)
-	idx := index.New(index.Options{
-		Filters:    &cfg.Filters,
-		Visibility: vis,
-		Source:     source,
-		Logger:     logger.With("component", "index"),
-		Capacity:   cfg.IndexCapacity,
-	})
-	handler := proxy.New(proxy.Options{
-		Upstream:    cfg.Upstream,
-		Index:       idx,
-		Filters:     &cfg.Filters,
-		ScrubEnvs:   cfg.ScrubEnvs,
-		ReadOnly:    cfg.ReadOnly,
-		MaxBodySize: cfg.MaxBodySize,
-		Logger:      logger,
-	})
+	defer sidecar.Close()
 
 	ln, err := listen(cfg.Listen)
 	if err != nil {
@@ -102,19 +82,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	streamCtx, endStreams := context.WithCancel(context.WithoutCancel(ctx))
 	defer endStreams()
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           sidecar.Handler,
 		ReadHeaderTimeout: 10 * time.Second, // slowloris
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return streamCtx },
 	}
 
-	indexDone := make(chan struct{})
+	sidecarDone := make(chan struct{})
 	go func() {
-		defer close(indexDone)
-		_ = idx.Run(ctx, cfg.PollInterval)
+		defer close(sidecarDone)
+		sidecar.Run(ctx)
 	}()
-	go handler.LearnEngineHeaders(ctx)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -139,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			_ = srv.Close()
 		}
 	}
-	<-indexDone
+	<-sidecarDone
 	logger.Info("stopped")
 	return nil
 }

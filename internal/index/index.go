@@ -10,6 +10,7 @@
 package index
 
 import (
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -23,8 +24,12 @@ import (
 
 // entry is what the index remembers of one container.
 type entry struct {
-	name    string // "/web"
-	visible bool
+	name string // "/web"
+	// byLabels: visible whatever its name (labels, a visible service's task,
+	// or no filters). Labels never change, so a rename recomputes only the
+	// name's part: visible = ByName(name) || byLabels.
+	byLabels bool
+	visible  bool
 }
 
 // State says how far the index can be trusted.
@@ -75,39 +80,41 @@ type Index struct {
 	removing bool // set while a removal is caller-initiated, not an eviction
 
 	missing *simplelru.LRU[string, uint64] // ref -> gen at which it was settled missing
+	// gone remembers removed containers, so events replayed after a
+	// container's destroy (its network disconnects, say) are decided as the
+	// live stream decided them.
+	gone    *simplelru.LRU[string, entry]
 	flights flightGroup
+	// catchUp and relist are the shared upstream calls that bring the index
+	// up to the moment a request arrived (see Resolve).
+	catchUp, relist barrier
 }
 
-// Options configure New.
+// Options configure New. Visibility, Source and Logger are required: a
+// missing one is an error, never a silent default.
 type Options struct {
-	Filters *match.Filters
-	// Visibility is the rule; nil: Filters alone (no swarm services).
+	// Visibility is the one visibility rule, shared with the handler.
 	Visibility *Visibility
 	Source     Source
-	Logger     *slog.Logger // nil: discard
-	Capacity   int          // containers remembered; <= 0: 65536
+	Logger     *slog.Logger
+	Capacity   int // containers remembered; <= 0: 65536
 }
 
 // New returns an empty index in the Syncing state; Run fills it and keeps it
 // in step with the engine.
-func New(o Options) *Index {
+func New(o Options) (*Index, error) {
+	if o.Visibility == nil || o.Source == nil || o.Logger == nil {
+		return nil, errors.New("index: New needs a Visibility, a Source and a Logger")
+	}
 	if o.Capacity <= 0 {
 		o.Capacity = 65536
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Filters == nil {
-		o.Filters = &match.Filters{}
-	}
-	if o.Visibility == nil {
-		o.Visibility = NewVisibility(o.Filters, nil)
-	}
-	x := &Index{filters: o.Filters, vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
+	x := &Index{filters: o.Visibility.Filters(), vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
 	x.byID = x.newLRU()
 	x.names = make(map[string]string)
 	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)
-	return x
+	x.gone, _ = simplelru.NewLRU[string, entry](goneCapacity, nil)
+	return x, nil
 }
 
 func (x *Index) newLRU() *simplelru.LRU[string, entry] {
@@ -147,8 +154,13 @@ func (x *Index) Len() int {
 	return x.byID.Len()
 }
 
+// goneCapacity bounds the memory of removed containers: the engine replays
+// at most 256 events, so a few thousand cover any replay.
+const goneCapacity = 4096
+
 func (x *Index) entryFor(c Container) entry {
-	return entry{name: c.Name, visible: x.vis.Container(c.Name, c.Labels)}
+	byLabels := x.vis.ByLabels(c.Labels)
+	return entry{name: c.Name, byLabels: byLabels, visible: byLabels || x.vis.ByName(c.Name)}
 }
 
 // put records a container. Called with mu held.
@@ -157,6 +169,14 @@ func (x *Index) put(c Container) {
 }
 
 func (x *Index) putEntry(id string, e entry) {
+	if old, ok := x.byID.Get(id); ok && old == e && (e.name == "" || x.names[e.name] == id) {
+		// Nothing changes: learning what the index knows leaves it, its
+		// generation and the remembered misses exactly as they were, so
+		// settling a hidden ref leaves the same state behind as settling a
+		// nonexistent one.
+		return
+	}
+	x.gone.Remove(id)
 	if x.byID.Contains(id) {
 		x.removing = true
 		x.byID.Remove(id)
@@ -181,8 +201,12 @@ func (x *Index) putEntry(id string, e entry) {
 	x.gen++
 }
 
-// remove forgets a container. Called with mu held.
+// remove forgets a container, remembering its visibility among the gone.
+// Called with mu held.
 func (x *Index) remove(id string) {
+	if e, ok := x.byID.Peek(id); ok {
+		x.gone.Add(id, e)
+	}
 	x.removing = true
 	x.byID.Remove(id)
 	x.removing = false
@@ -192,6 +216,16 @@ func (x *Index) remove(id string) {
 // replace swaps the whole content for a fresh list. Called with mu held.
 // The caller should then call releaseMemory (without mu).
 func (x *Index) replace(list []Container) {
+	listed := make(map[string]struct{}, len(list))
+	for _, c := range list {
+		listed[c.ID] = struct{}{}
+	}
+	for _, id := range x.byID.Keys() {
+		if _, ok := listed[id]; !ok {
+			e, _ := x.byID.Peek(id)
+			x.gone.Add(id, e) // removed while the index was not following
+		}
+	}
 	x.removing = true
 	x.byID.Purge()
 	x.removing = false
@@ -236,6 +270,19 @@ func (x *Index) Known(id string) (name string, visible, ok bool) {
 	defer x.mu.Unlock()
 	e, ok := x.byID.Peek(id)
 	return e.name, e.visible, ok
+}
+
+// Seen reports whether a container is or was indexed (removed since, with
+// a destroy event or a relist), and whether it was visible by its labels
+// and at all; ok is false for a container the index never held.
+func (x *Index) Seen(id string) (byLabels, visible, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e, ok := x.byID.Peek(id)
+	if !ok {
+		e, ok = x.gone.Peek(id)
+	}
+	return e.byLabels, e.visible, ok
 }
 
 // HiddenID reports whether an indexed hidden container's ID starts with

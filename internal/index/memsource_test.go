@@ -18,10 +18,16 @@ import (
 type memSource struct {
 	mu         sync.Mutex
 	containers map[string]Container // by ID
+	created    []string             // IDs in creation order
 	aliases    map[string]string    // legacy link alias "/parent/alias" -> ID
 	subs       []*memSub
 	inspects   atomic.Int64
 	lists      atomic.Int64
+	newest     atomic.Int64 // Newest calls
+	// listErr, when set, fails every List and Newest.
+	listErr error
+	// newestGate, when set, blocks Newest until closed.
+	newestGate chan struct{}
 	// eventsErr, when set, is what every Events call fails with at once.
 	eventsErr error
 	// inspectErr, when set, fails every Inspect.
@@ -33,15 +39,51 @@ type memSource struct {
 func newMemSource(cs ...Container) *memSource {
 	m := &memSource{containers: map[string]Container{}}
 	for _, c := range cs {
-		m.containers[c.ID] = c
+		m.add(c)
 	}
 	return m
+}
+
+// add stores a container behind the index's back (no event). Call with mu
+// held, or before the source is shared.
+func (m *memSource) add(c Container) {
+	if _, ok := m.containers[c.ID]; !ok {
+		m.created = append(m.created, c.ID)
+	}
+	m.containers[c.ID] = c
+}
+
+// Newest returns the last n containers created, newest first.
+func (m *memSource) Newest(ctx context.Context, n int) ([]Container, error) {
+	m.newest.Add(1)
+	if m.newestGate != nil {
+		select {
+		case <-m.newestGate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.listErr != nil {
+		return nil, m.listErr
+	}
+	var out []Container
+	for i := len(m.created) - 1; i >= 0 && len(out) < n; i-- {
+		if c, ok := m.containers[m.created[i]]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (m *memSource) List(ctx context.Context) ([]Container, error) {
 	m.lists.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.listErr != nil {
+		return nil, m.listErr
+	}
 	out := make([]Container, 0, len(m.containers))
 	for _, c := range m.containers {
 		out = append(out, c)
@@ -51,7 +93,10 @@ func (m *memSource) List(ctx context.Context) ([]Container, error) {
 }
 
 func (m *memSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Container, error) {
-	all, _ := m.List(ctx)
+	all, err := m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Container
 	for _, c := range all {
 		if strings.HasPrefix(c.ID, prefix) {
@@ -155,7 +200,7 @@ func (m *memSource) publish(ev Event) {
 
 func (m *memSource) create(c Container) {
 	m.mu.Lock()
-	m.containers[c.ID] = c
+	m.add(c)
 	m.mu.Unlock()
 	attrs := map[string]string{}
 	for k, v := range c.Labels {

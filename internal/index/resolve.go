@@ -51,35 +51,68 @@ const settleTimeout = 10 * time.Second
 // all among visible containers only, so a hidden container's name or a
 // prefix ambiguous only because of hidden containers reveals nothing.
 //
-// While the index is live, a Found or a remembered Missing needs no upstream
-// call. Anything else is settled by one upstream inspect per ref, shared by
-// concurrent callers: a ref the index does not know may be a container created
-// a moment ago, and a hidden-name ref takes that same path so response times
-// do not tell hidden from nonexistent. The error is non-nil only when the
-// upstream could not be asked; the caller must then deny.
+// While the index follows the engine, a Found or a remembered Missing needs
+// no upstream call. A miss may be a container created a moment ago whose
+// event is still on the way, so the index first catches up with the engine
+// as of the request's arrival, by an upstream call that does not name the
+// ref (the newest containers; a full relist while the index is not
+// following), and then answers from the index. A hidden ref and a
+// nonexistent one therefore take the same path, cost the same and leave the
+// same state behind: nothing the engine is asked depends on whether a hidden
+// container answers to the ref. Only when the index has had to evict
+// containers (more than INDEX_CAPACITY) or for a legacy link alias is a miss
+// settled by inspecting the ref itself.
+//
+// The error is non-nil only when the upstream could not be asked; the caller
+// must then deny.
 func (x *Index) Resolve(ctx context.Context, ref string) (Decision, error) {
+	arrival := time.Now()
 	x.mu.Lock()
 	d, known := x.resolveLocked(ref)
-	live := x.state != Syncing
-	if !known {
-		if g, ok := x.missing.Get(ref); ok && g == x.gen && live {
+	trusted := x.state != Syncing
+	complete := !x.evicted
+	if trusted && known {
+		x.mu.Unlock()
+		return d, nil
+	}
+	if trusted && complete {
+		if g, ok := x.missing.Get(ref); ok && g == x.gen {
 			x.mu.Unlock()
 			return d, nil
 		}
 	}
 	x.mu.Unlock()
 
-	if known && live {
-		return d, nil
-	}
 	if !known && !plausibleRef(ref) {
 		// Nothing the engine stores can be named like this: no ID prefix, no
 		// valid name. Answer at once, without bothering the upstream.
 		return Decision{Outcome: Missing}, nil
 	}
-	// Settle upstream: a miss (or a hidden hit, which resolveLocked reports
-	// as a miss) may be stale, and nothing read from an index that is not
-	// following the engine may turn into an allow.
+	if !complete || isLinkAlias(ref) {
+		return x.settleByInspect(ctx, ref)
+	}
+	if err := x.upToDate(ctx, arrival); err != nil {
+		return Decision{Outcome: Missing}, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d, known = x.resolveLocked(ref)
+	if !known {
+		x.missing.Add(ref, x.gen)
+	}
+	d.Upstream = true
+	return d, nil
+}
+
+// isLinkAlias reports whether ref has the form of a legacy link alias,
+// "/parent/alias", which the index does not hold.
+func isLinkAlias(ref string) bool {
+	return strings.Contains(strings.TrimPrefix(ref, "/"), "/")
+}
+
+// settleByInspect asks the upstream for the ref itself (one inspect per
+// ref, shared by concurrent callers) and remembers what it learnt.
+func (x *Index) settleByInspect(ctx context.Context, ref string) (Decision, error) {
 	f, _ := x.flights.do(ref, func() (Decision, error) { return x.settle(ref) })
 	select {
 	case <-f.done:

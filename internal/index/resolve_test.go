@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -25,10 +26,21 @@ func hiddenC(idHead, name string) Container {
 	return Container{ID: id(idHead), Name: name, Labels: map[string]string{"private": "yes"}}
 }
 
+// newTestIndex returns an index of containers only (no swarm services)
+// with these filters.
+func newTestIndex(t testing.TB, src Source, f match.Filters, capacity int) *Index {
+	t.Helper()
+	x, err := New(Options{Visibility: NewVisibility(&f, nil), Source: src, Logger: slog.New(slog.DiscardHandler), Capacity: capacity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 // liveIndex returns an index fed by src, running until the test ends.
 func liveIndex(t *testing.T, src Source, f match.Filters, capacity int) *Index {
 	t.Helper()
-	x := New(Options{Filters: &f, Source: src, Capacity: capacity})
+	x := newTestIndex(t, src, f, capacity)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = x.Run(ctx, 50*time.Millisecond) }()
@@ -110,30 +122,53 @@ func TestResolveFoundNeedsNoUpstreamCall(t *testing.T) {
 func TestResolveDeniesHiddenAndMissingAlike(t *testing.T) {
 	src := newMemSource(visibleC("abc1", "/web"), hiddenC("dd", "/db"))
 	x := liveIndex(t, src, labelFilters, 0)
+	// An earlier miss, remembered: probing the others must not forget it.
+	if d, _ := x.Resolve(context.Background(), "earlier"); d.Outcome != Missing {
+		t.Fatalf("Resolve(earlier) = %+v", d)
+	}
+	x.mu.Lock()
+	gen := x.gen
+	x.mu.Unlock()
 
-	// Both are settled upstream once, the same way, then remembered.
-	for _, ref := range []string{"db", "nothing"} {
-		before := src.inspects.Load()
+	// Both are settled the same way, by one catch-up that does not name
+	// the ref (never an inspect of it), then remembered.
+	for _, ref := range []string{"db", "nothing", id("dd"), "dd"} {
+		inspects, newest := src.inspects.Load(), src.newest.Load()
 		d, err := x.Resolve(context.Background(), ref)
 		if err != nil || d.Outcome != Missing || !d.Upstream {
-			t.Errorf("first Resolve(%q) = %+v, %v; want Missing settled upstream", ref, d, err)
+			t.Errorf("first Resolve(%q) = %+v, %v; want Missing after catching up", ref, d, err)
 		}
 		d, err = x.Resolve(context.Background(), ref)
 		if err != nil || d.Outcome != Missing || d.Upstream {
 			t.Errorf("second Resolve(%q) = %+v, %v; want Missing from memory", ref, d, err)
 		}
-		if n := src.inspects.Load() - before; n != 1 {
-			t.Errorf("Resolve(%q) twice made %d upstream calls, want 1", ref, n)
+		if n := src.inspects.Load() - inspects; n != 0 {
+			t.Errorf("Resolve(%q) inspected the ref upstream %d times, want never", ref, n)
+		}
+		if n := src.newest.Load() - newest; n != 1 {
+			t.Errorf("Resolve(%q) twice caught up %d times, want 1", ref, n)
 		}
 	}
+	// Nothing changed: the generation and the earlier remembered miss.
+	x.mu.Lock()
+	after := x.gen
+	x.mu.Unlock()
+	if after != gen {
+		t.Errorf("probing hidden and missing refs moved the index generation %d -> %d", gen, after)
+	}
+	newest := src.newest.Load()
+	if d, _ := x.Resolve(context.Background(), "earlier"); d.Outcome != Missing || d.Upstream || src.newest.Load() != newest {
+		t.Errorf("the earlier miss was forgotten: %+v", d)
+	}
+
 	// Refs that cannot name anything never reach the upstream.
-	before := src.inspects.Load()
+	inspects, newest := src.inspects.Load(), src.newest.Load()
 	for _, ref := range []string{" web", "a b", "\x00", `"`, "../web", "x/../y", strings.Repeat("z", 1)} {
 		if d, _ := x.Resolve(context.Background(), ref); d.Outcome != Missing {
 			t.Errorf("Resolve(%q) = %v, want Missing", ref, d.Outcome)
 		}
 	}
-	if n := src.inspects.Load() - before; n != 0 {
+	if n := src.inspects.Load() - inspects + src.newest.Load() - newest; n != 0 {
 		t.Errorf("implausible refs made %d upstream calls, want 0", n)
 	}
 }
@@ -143,8 +178,8 @@ func TestResolveSettlesAContainerNotYetSeen(t *testing.T) {
 	x := liveIndex(t, src, labelFilters, 0)
 	// Created behind the index's back (its event not yet delivered).
 	src.mu.Lock()
-	src.containers[id("77")] = visibleC("77", "/fresh")
-	src.containers[id("88")] = hiddenC("88", "/fresh-hidden")
+	src.add(visibleC("77", "/fresh"))
+	src.add(hiddenC("88", "/fresh-hidden"))
 	src.mu.Unlock()
 
 	if d, err := x.Resolve(context.Background(), "fresh"); err != nil || d.Outcome != Found || d.ID != id("77") {
@@ -154,11 +189,11 @@ func TestResolveSettlesAContainerNotYetSeen(t *testing.T) {
 		t.Errorf("Resolve(fresh-hidden) = %+v, %v; want Missing", d, err)
 	}
 	// The settled container is now indexed.
-	before := src.inspects.Load()
+	newest := src.newest.Load()
 	if d, _ := x.Resolve(context.Background(), id("77")); d.Outcome != Found || d.Upstream {
 		t.Errorf("Resolve by ID after settling = %+v, want Found from the index", d)
 	}
-	if src.inspects.Load() != before {
+	if src.newest.Load() != newest || src.inspects.Load() != 0 {
 		t.Error("a settled container was asked for again")
 	}
 }
@@ -169,42 +204,47 @@ func TestResolveAmbiguousUpstreamPrefix(t *testing.T) {
 	// Two new containers share "99": one visible, one hidden. The engine
 	// calls "99" ambiguous; among visible containers it is unique.
 	src.mu.Lock()
-	src.containers[id("991")] = visibleC("991", "/n1")
-	src.containers[id("992")] = hiddenC("992", "/n2")
+	src.add(visibleC("991", "/n1"))
+	src.add(hiddenC("992", "/n2"))
 	src.mu.Unlock()
 	if d, err := x.Resolve(context.Background(), "99"); err != nil || d.Outcome != Found || d.ID != id("991") {
 		t.Errorf("Resolve(99) = %+v, %v; want Found %s", d, err, id("991"))
 	}
 }
 
-func TestResolveConcurrentMissesShareOneUpstreamCall(t *testing.T) {
+func TestResolveConcurrentMissesShareUpstreamCalls(t *testing.T) {
 	src := newMemSource(visibleC("abc1", "/web"))
 	x := liveIndex(t, src, labelFilters, 0)
-	src.inspectGate = make(chan struct{})
-	before := src.inspects.Load()
+	src.newestGate = make(chan struct{})
+	before := src.newest.Load()
 
 	var wg sync.WaitGroup
-	for range 50 {
+	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if d, err := x.Resolve(context.Background(), "ghost"); err != nil || d.Outcome != Missing {
-				t.Errorf("Resolve(ghost) = %+v, %v", d, err)
+			ref := fmt.Sprintf("ghost-%d", i)
+			if d, err := x.Resolve(context.Background(), ref); err != nil || d.Outcome != Missing {
+				t.Errorf("Resolve(%s) = %+v, %v", ref, d, err)
 			}
 		}()
 	}
 	time.Sleep(50 * time.Millisecond)
-	close(src.inspectGate)
+	close(src.newestGate)
 	wg.Wait()
-	if n := src.inspects.Load() - before; n != 1 {
-		t.Errorf("50 concurrent misses made %d upstream calls, want 1", n)
+	// The first caller's call, and one more for everyone who arrived
+	// while it was under way.
+	if n := src.newest.Load() - before; n > 2 {
+		t.Errorf("50 concurrent misses made %d upstream calls, want at most 2", n)
 	}
 }
 
 func TestResolveFailsClosedWhenTheUpstreamFails(t *testing.T) {
 	src := newMemSource(visibleC("abc1", "/web"))
 	x := liveIndex(t, src, labelFilters, 0)
-	src.inspectErr = errors.New("connection refused")
+	src.mu.Lock()
+	src.listErr = errors.New("connection refused")
+	src.mu.Unlock()
 	if d, err := x.Resolve(context.Background(), "ghost"); err == nil || d.Outcome == Found {
 		t.Errorf("Resolve with a failing upstream = %+v, %v; want an error and no allow", d, err)
 	}
@@ -229,7 +269,9 @@ func TestResolveWhileSyncingConfirmsAllows(t *testing.T) {
 	if err != nil || d.Outcome != Missing {
 		t.Errorf("Resolve of a container renamed during an outage = %+v, %v; want Missing", d, err)
 	}
-	src.inspectErr = errors.New("engine down")
+	src.mu.Lock()
+	src.listErr = errors.New("engine down")
+	src.mu.Unlock()
 	if d, err := x.Resolve(context.Background(), "web"); err == nil && d.Outcome == Found {
 		t.Errorf("Resolve during an outage with the upstream down = %+v; an outage must never allow", d)
 	}
@@ -281,7 +323,7 @@ func BenchmarkResolve(b *testing.B) {
 		cs = append(cs, c)
 	}
 	src := newMemSource(cs...)
-	x := New(Options{Filters: &labelFilters, Source: src})
+	x := newTestIndex(b, src, labelFilters, 0)
 	x.mu.Lock()
 	x.replace(cs)
 	x.state = Live

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -48,6 +49,9 @@ type Source interface {
 	List(ctx context.Context) ([]Container, error)
 	// ListByIDPrefix returns every container whose ID starts with prefix.
 	ListByIDPrefix(ctx context.Context, prefix string) ([]Container, error)
+	// Newest returns the n most recently created containers, running or
+	// not.
+	Newest(ctx context.Context, n int) ([]Container, error)
 	// Inspect resolves ref the way the engine does (full ID, name, unique ID
 	// prefix) among ALL containers. It returns ErrNotFound or ErrAmbiguous for
 	// those engine answers.
@@ -83,14 +87,20 @@ func NewSDKSource(host string) (*SDKSource, error) {
 
 // List implements Source.
 func (s *SDKSource) List(ctx context.Context) ([]Container, error) {
-	return s.list(ctx, nil)
+	return s.list(ctx, nil, 0)
+}
+
+// Newest implements Source: the engine sorts its list newest first and cuts
+// it at limit.
+func (s *SDKSource) Newest(ctx context.Context, n int) ([]Container, error) {
+	return s.list(ctx, nil, n)
 }
 
 // ListByIDPrefix implements Source. The engine's id filter is a regular
 // expression matched anywhere in the ID, so the prefix (hex only, checked by
 // the caller) is narrowed here.
 func (s *SDKSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Container, error) {
-	all, err := s.list(ctx, make(client.Filters).Add("id", prefix))
+	all, err := s.list(ctx, make(client.Filters).Add("id", prefix), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -103,14 +113,18 @@ func (s *SDKSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Contai
 	return out, nil
 }
 
-// list streams GET /containers/json?all=1 and keeps only what the index
+// list streams GET /containers/json?all=1 (and limit, when > 0) and keeps
+// only what the index
 // needs. The SDK's ContainerList would hold the whole answer and decode
 // every container into full structs: about 60 MB allocated for 10,000
 // containers, memory the process then keeps. This reads one element at a
 // time over the SDK's own connection to the upstream. The path is
 // unversioned, so the engine answers in its own (newest) version.
-func (s *SDKSource) list(ctx context.Context, f client.Filters) ([]Container, error) {
+func (s *SDKSource) list(ctx context.Context, f client.Filters, limit int) ([]Container, error) {
 	q := url.Values{"all": {"1"}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
 	if len(f) > 0 {
 		b, err := json.Marshal(f)
 		if err != nil {

@@ -44,7 +44,7 @@ type Visibility struct {
 }
 
 // NewVisibility returns the rule for these filters; services come from src
-// (nil when there are none to consider).
+// (nil: an upstream without swarm services, for tests of the index alone).
 func NewVisibility(f *match.Filters, src ServiceSource) *Visibility {
 	if f == nil {
 		f = &match.Filters{}
@@ -52,7 +52,8 @@ func NewVisibility(f *match.Filters, src ServiceSource) *Visibility {
 	return &Visibility{filters: f, source: src}
 }
 
-// Filters are the configured filters.
+// Filters are the configured filters. The index reads them to know whether
+// a create event's attributes are enough to decide a container.
 func (v *Visibility) Filters() *match.Filters { return v.filters }
 
 // Service reports whether a service with this name and Spec.Labels is
@@ -106,17 +107,34 @@ func (v *Visibility) Container(name string, labels map[string]string) bool {
 	return v.ContainerSeq(name, maps.All(labels))
 }
 
+// ByName reports whether a container is visible by its primary name alone
+// (or because there are no filters). A rename changes only this part.
+func (v *Visibility) ByName(name string) bool {
+	return v.filters.Empty() || v.filters.MatchName(name)
+}
+
+// ByLabels reports whether a container is visible by its labels alone: a
+// label filter matches, it is a task of a visible service, or there are no
+// filters. Labels never change, so neither does this part.
+func (v *Visibility) ByLabels(labels map[string]string) bool {
+	return v.byLabels(maps.All(labels))
+}
+
 // ContainerSeq is Container for labels given as a sequence (the list
 // filter's form).
 func (v *Visibility) ContainerSeq(name string, labels iter.Seq2[string, string]) bool {
-	if v.source == nil {
-		return v.filters.Match(name, labels)
-	}
-	if v.filters.Empty() || v.filters.MatchName(name) {
+	return v.ByName(name) || v.byLabels(labels)
+}
+
+func (v *Visibility) byLabels(labels iter.Seq2[string, string]) bool {
+	if v.filters.Empty() {
 		return true
 	}
 	if labels == nil {
 		return false
+	}
+	if v.source == nil {
+		return v.filters.MatchLabels(labels)
 	}
 	// One pass: the labels are decoded on the fly by the list filter.
 	service := ""

@@ -113,21 +113,34 @@ func (x *Index) follow(ctx context.Context) error {
 
 // apply folds one event into the index. The stream starts with a replay of
 // the engine's event buffer, older than the list just applied, so no event may
-// move the index back in time:
+// move the index back in time, nor make a container visible on an old
+// event's word:
 //   - destroy is final;
 //   - create only adds a container the index does not have (a listed
 //     container is already known as it is now; labels never change);
-//   - rename is settled by inspecting the container, since replayed renames
-//     carry names older than the list's.
+//   - rename applies the event's new name at once when that hides the
+//     container (failing closed, so a rename away from a visible name takes
+//     effect before the next decision) or when the index holds the old name
+//     (the event follows what the index knows); a rename that would make the
+//     container visible from an unexpected state is settled by inspecting it,
+//     since replayed renames carry names older than the list's.
 func (x *Index) apply(ctx context.Context, ev Event) error {
 	switch ev.Action {
 	case "destroy":
 		x.mu.Lock()
-		x.remove(ev.ID)
+		if x.byID.Contains(ev.ID) {
+			x.remove(ev.ID)
+		} else if !x.gone.Contains(ev.ID) {
+			// Destroyed before the index started: its replayed events are
+			// decided by what its own attributes say.
+			name := normalizeName(ev.Attributes["name"])
+			byLabels := x.vis.ByLabels(EventLabels(ev.Attributes))
+			x.gone.Add(ev.ID, entry{name: name, byLabels: byLabels, visible: byLabels || x.vis.ByName(name)})
+		}
 		x.mu.Unlock()
 	case "create":
 		x.mu.Lock()
-		known := x.byID.Contains(ev.ID)
+		known := x.byID.Contains(ev.ID) || x.gone.Contains(ev.ID)
 		x.mu.Unlock()
 		if known {
 			return nil
@@ -139,11 +152,23 @@ func (x *Index) apply(ctx context.Context, ev Event) error {
 			return x.learn(ctx, ev.ID)
 		}
 		x.mu.Lock()
-		if !x.byID.Contains(ev.ID) {
+		if !x.byID.Contains(ev.ID) && !x.gone.Contains(ev.ID) {
 			x.put(c)
 		}
 		x.mu.Unlock()
 	case "rename":
+		name := normalizeName(ev.Attributes["name"])
+		x.mu.Lock()
+		e, known := x.byID.Peek(ev.ID)
+		if known {
+			next := entry{name: name, byLabels: e.byLabels, visible: e.byLabels || x.vis.ByName(name)}
+			if !next.visible || e.name == normalizeName(ev.Attributes["oldName"]) {
+				x.putEntry(ev.ID, next)
+				x.mu.Unlock()
+				return nil
+			}
+		}
+		x.mu.Unlock()
 		return x.learn(ctx, ev.ID)
 	}
 	return nil
@@ -221,6 +246,28 @@ func containerFromEvent(ev Event, labelFilters []match.Label) (Container, bool) 
 		}
 	}
 	return Container{ID: ev.ID, Name: normalizeName(ev.Attributes["name"]), Labels: labels}, exact
+}
+
+// engineEventKeys are the attributes the engine adds to a container event
+// next to the container's labels (the action's own, then "image" and
+// "name"). A label of the same name is overwritten by them in the event.
+var engineEventKeys = map[string]bool{
+	"image": true, "name": true, "exitCode": true, "execDuration": true, "signal": true,
+	"oldName": true, "execID": true, "comment": true, "imageID": true, "imageRef": true, "path": true,
+}
+
+// EventLabels returns the labels a container event's attributes carry: every
+// attribute but those the engine adds. A label filter therefore never
+// matches an action attribute (a die event's "exitCode"); a label that an
+// engine attribute overwrote is lost, which can only hide, never show.
+func EventLabels(attrs map[string]string) map[string]string {
+	labels := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		if !engineEventKeys[k] {
+			labels[k] = v
+		}
+	}
+	return labels
 }
 
 // queue is an unbounded FIFO between the stream reader and the applier.

@@ -75,7 +75,7 @@ func TestWatchResyncsAfterTheStreamBreaks(t *testing.T) {
 func TestWatchFallsBackToPollingWhenEventsAreRefused(t *testing.T) {
 	src := newMemSource(visibleC("a1", "/web"))
 	src.eventsErr = errRefused
-	x := New(Options{Filters: &labelFilters, Source: src})
+	x := newTestIndex(t, src, labelFilters, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = x.Run(ctx, 20*time.Millisecond) }()
@@ -92,7 +92,7 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 	// older than the list the index starts from.
 	src := newMemSource(Container{ID: id("a1"), Name: "/secret"}) // renamed from /app-x long ago
 	f := match.Filters{Names: []string{"app"}}
-	x := New(Options{Filters: &f, Source: src})
+	x := newTestIndex(t, src, f, 0)
 	x.mu.Lock()
 	x.replace([]Container{{ID: id("a1"), Name: "/secret"}})
 	x.state = Live
@@ -109,5 +109,75 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 		if d, ok := knows(x, id("a1")); ok {
 			t.Fatalf("after replaying %s the hidden container resolves: %+v", ev.Action, d)
 		}
+	}
+}
+
+func TestRenamesApplyFromTheEventWithoutAnInspect(t *testing.T) {
+	src := newMemSource(Container{ID: id("a1"), Name: "/app-1"}, visibleC("b2", "/labelled"))
+	x := liveIndex(t, src, match.Filters{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
+	inspects := src.inspects.Load()
+
+	// Away from a visible name: hidden at once, from the event alone.
+	src.rename(id("a1"), "/secret")
+	eventually(t, "rename hides", func() bool { _, ok := knows(x, id("a1")); return !ok })
+	// Back, following what the index holds (oldName is its name).
+	src.rename(id("a1"), "/app-2")
+	eventually(t, "rename shows", func() bool { d, ok := knows(x, "app-2"); return ok && d.ID == id("a1") })
+	// A container visible by its labels stays visible under any name.
+	src.rename(id("b2"), "/anything")
+	eventually(t, "labelled rename", func() bool { d, ok := knows(x, "anything"); return ok && d.ID == id("b2") })
+	if n := src.inspects.Load() - inspects; n != 0 {
+		t.Errorf("renames made %d inspects, want 0", n)
+	}
+}
+
+func TestRemovedContainersAreRemembered(t *testing.T) {
+	src := newMemSource(visibleC("a1", "/web"), hiddenC("b2", "/db"))
+	x := liveIndex(t, src, labelFilters, 0)
+	src.destroy(id("a1"))
+	src.destroy(id("b2"))
+	eventually(t, "destroys applied", func() bool { return x.Len() == 0 })
+	for _, tc := range []struct {
+		id      string
+		visible bool
+	}{{id("a1"), true}, {id("b2"), false}} {
+		if _, visible, ok := x.Seen(tc.id); !ok || visible != tc.visible {
+			t.Errorf("Seen(%s) = visible %v, known %v; want visible %v", tc.id[:4], visible, ok, tc.visible)
+		}
+	}
+	// A replayed destroy of a container the index never held is decided by
+	// its own attributes.
+	old := id("c3")
+	if err := x.apply(context.Background(), Event{Action: "destroy", ID: old, Attributes: map[string]string{"name": "gone", "homepage.x": "1", "image": "i"}}); err != nil {
+		t.Fatal(err)
+	}
+	if byLabels, visible, ok := x.Seen(old); !ok || !visible || !byLabels {
+		t.Errorf("Seen(replayed destroy) = %v %v %v, want visible by labels", byLabels, visible, ok)
+	}
+	if _, ok := knows(x, "gone"); ok {
+		t.Error("a destroyed container resolves")
+	}
+}
+
+func TestInvalidateForgetsAContainerTheEngineNoLongerHas(t *testing.T) {
+	src := newMemSource(visibleC("a1", "/web"))
+	x := newTestIndex(t, src, labelFilters, 0)
+	x.mu.Lock()
+	x.replace([]Container{visibleC("a1", "/web")})
+	x.state = Polling
+	x.mu.Unlock()
+	// Recreated under the same name between two polls.
+	src.mu.Lock()
+	delete(src.containers, id("a1"))
+	src.add(visibleC("a2", "/web"))
+	src.mu.Unlock()
+	if d, _ := knows(x, "web"); d.ID != id("a1") {
+		t.Fatalf("before: web = %+v", d)
+	}
+	if err := x.Invalidate(context.Background(), id("a1")); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := x.Resolve(context.Background(), "web"); err != nil || d.ID != id("a2") {
+		t.Errorf("Resolve(web) after Invalidate = %+v, %v; want the new container", d, err)
 	}
 }

@@ -356,50 +356,33 @@ func benchLogger() *slog.Logger {
 }
 
 // startBenchProxy runs the proxy with a live index in front of upstreamHost,
-// served over loopback TCP, as cmd/docker-proxy-filter assembles it.
-// opts adjust the proxy's Options (e.g. ScrubEnvs, Logger).
-func startBenchProxy(tb testing.TB, upstreamHost string, filters match.Filters, opts ...func(*Options)) (url string, idx *index.Index) {
+// served over loopback TCP, as cmd/docker-proxy-filter assembles it. env
+// adds configuration (e.g. SCRUB_ENVS); logger nil is the production
+// default logger writing to nowhere.
+func startBenchProxy(tb testing.TB, upstreamHost string, filters match.Filters, env map[string]string, logger *slog.Logger) (url string, idx *index.Index) {
 	tb.Helper()
-	h, idx := benchLiveProxy(tb, upstreamHost, filters, opts...)
+	h, idx := benchLiveProxy(tb, upstreamHost, filters, env, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close) // before the index stops (cleanups run last first)
 	return srv.URL, idx
 }
 
-// benchLiveProxy builds the proxy handler as cmd/docker-proxy-filter does
-// (one Visibility shared by the index and the handler) and waits until its
-// index, listing and following upstreamHost, is live.
-func benchLiveProxy(tb testing.TB, upstreamHost string, filters match.Filters, opts ...func(*Options)) (*Proxy, *index.Index) {
+// benchLiveProxy builds the proxy handler through NewSidecar, as
+// cmd/docker-proxy-filter does, and waits until its index, listing and
+// following upstreamHost, is live.
+func benchLiveProxy(tb testing.TB, upstreamHost string, filters match.Filters, env map[string]string, logger *slog.Logger) (*Proxy, *index.Index) {
 	tb.Helper()
-	ep, err := config.ParseUpstream(upstreamHost)
-	if err != nil {
-		tb.Fatal(err)
+	full := filtersEnv(filters)
+	full["POLL_INTERVAL"] = "1s"
+	for k, v := range env {
+		full[k] = v
 	}
-	src, err := index.NewSDKSource(upstreamHost)
-	if err != nil {
-		tb.Fatal(err)
+	if logger == nil {
+		logger = benchLogger()
 	}
-	vis := index.NewVisibility(&filters, src)
-	idx := index.New(index.Options{Filters: &filters, Visibility: vis, Source: src})
-	o := Options{Upstream: ep, Index: idx, Filters: &filters, Visibility: vis, Logger: benchLogger()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	h := New(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = idx.Run(ctx, time.Second)
-	}()
-	go h.LearnEngineHeaders(ctx)
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		src.Client.Close()
-	})
-	enginetest.Eventually(tb, 60*time.Second, "proxy index live", func() bool { return idx.State() == index.Live })
-	return h, idx
+	s := startSidecar(tb, upstreamHost, full, logger)
+	enginetest.Eventually(tb, 60*time.Second, "proxy index live", func() bool { return s.Index.State() == index.Live })
+	return s.Handler, s.Index
 }
 
 // benchStartPassthrough runs the baseline: a plain httputil.ReverseProxy to the
@@ -535,13 +518,13 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.Run("fake", func(b *testing.B) {
 		f := newBenchEngine(b, 1000)
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
-		url, _ := startBenchProxy(b, f.Host, benchFilters)
+		url, _ := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
-		url, _ = startBenchProxy(b, f.Host, match.Filters{})
+		url, _ = startBenchProxy(b, f.Host, match.Filters{}, nil, nil)
 		allVisible := newBenchTarget(b, "proxy-no-filters", url)
-		url, _ = startBenchProxy(b, f.Host, benchFilters, func(o *Options) { o.Logger = nil })
+		url, _ = startBenchProxy(b, f.Host, benchFilters, nil, slog.New(slog.DiscardHandler))
 		noLog := newBenchTarget(b, "proxy-no-audit-log", url)
-		url, _ = startBenchProxy(b, f.Host, benchFilters, func(o *Options) { o.ScrubEnvs = true })
+		url, _ = startBenchProxy(b, f.Host, benchFilters, map[string]string{"SCRUB_ENVS": "true"}, nil)
 		scrub := newBenchTarget(b, "proxy-scrub-envs", url)
 		visible := f.Containers[500]
 		inspect := "/v1.41/containers/" + visible.Name[1:] + "/json"
@@ -587,7 +570,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.Run("fake-10000", func(b *testing.B) {
 		f := newBenchEngine(b, 10000)
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
-		url, _ := startBenchProxy(b, f.Host, benchFilters)
+		url, _ := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
 		b.Run("list-10000", func(b *testing.B) {
 			benchCompare(b, plain, filtered, "/v1.41/containers/json?all=1", nil)
@@ -614,7 +597,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		}
 
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, e.Host))
-		url, _ := startBenchProxy(b, e.Host, match.Filters{Labels: []match.Label{{Key: key}}})
+		url, _ := startBenchProxy(b, e.Host, match.Filters{Labels: []match.Label{{Key: key}}}, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
 
 		b.Run("inspect", func(b *testing.B) {
@@ -714,7 +697,7 @@ func benchCreateContainers(b *testing.B, e *enginetest.Engine, key string, n int
 func BenchmarkEventsLatency(b *testing.B) {
 	f := newBenchEngine(b, 100)
 	plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
-	url, idx := startBenchProxy(b, f.Host, benchFilters)
+	url, idx := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 	proxied := newBenchTarget(b, "proxy", url)
 	visible, hidden := f.Containers[0], f.Containers[1]
 	if _, vis, ok := idx.Known(visible.ID); !ok || !vis {
@@ -961,7 +944,7 @@ func BenchmarkListPath(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			f := newBenchEngine(b, n)
-			p, _ := benchLiveProxy(b, f.Host, benchFilters)
+			p, _ := benchLiveProxy(b, f.Host, benchFilters, nil, nil)
 			filterRun := func(dst io.Writer, src io.Reader) error {
 				_, err := filter.ContainerList(modeRefWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
 				return err

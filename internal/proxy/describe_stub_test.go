@@ -4,31 +4,23 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/dpf-dev/docker-proxy-filter/internal/index"
-	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
-// stubServices answers GET /services like a swarm manager with one visible
-// and one hidden service; it stands in for a swarm with overlay networks,
-// which this machine's engine (no bridge, no iptables) cannot run.
-type stubServices struct{}
-
-func (stubServices) RoundTrip(r *http.Request) (*http.Response, error) {
-	body := `[{"Spec":{"Name":"web-svc","Labels":{"homepage.x":"1"}}},{"Spec":{"Name":"secret-svc","Labels":{"private":"1"}}}]`
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
-}
-
+// A swarm with overlay networks cannot run on this machine's engine (no
+// bridge, no iptables), so a verbose network inspect with services is
+// checked against the FAKE engine.
 func TestVerboseNetworkInspectHidesHiddenServices(t *testing.T) {
-	f := match.Filters{Labels: []match.Label{{Key: "homepage"}}}
-	p := New(Options{Filters: &f, Transport: stubServices{}})
+	f := newFakeEngine(t, fakeEngineOptions{services: []fakeService{
+		{ID: strings.Repeat("1", 25), Name: "web-svc", Labels: map[string]string{"fake.app": "1"}},
+		{ID: strings.Repeat("2", 25), Name: "secret-svc", Labels: map[string]string{"private": "1"}},
+	}})
+	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
+	h := p.sidecar.Handler
 	body := []byte(`{"Name":"ov","Containers":{},"Services":{"secret-svc":{"VIP":"10.0.0.2","Tasks":[{"Name":"secret-svc.1.abc"}]},"web-svc":{"VIP":"10.0.0.3","Tasks":[]}},"Scope":"swarm"}` + "\n")
-	got, err := p.filterNetworkServices(context.Background(), body)
+	got, err := h.filterNetworkServices(context.Background(), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,59 +30,39 @@ func TestVerboseNetworkInspectHidesHiddenServices(t *testing.T) {
 	}
 	// No Services member, or an empty one: unchanged bytes.
 	for _, b := range []string{`{"Name":"n","Containers":{}}`, `{"Name":"n","Services":{}}`, `{"Name":"n","Services":null}`} {
-		if got, err := p.filterNetworkServices(context.Background(), []byte(b)); err != nil || string(got) != b {
+		if got, err := h.filterNetworkServices(context.Background(), []byte(b)); err != nil || string(got) != b {
 			t.Errorf("filterNetworkServices(%s) = %s, %v; want it unchanged", b, got, err)
 		}
 	}
 }
 
-// stubIndex knows a fixed set of containers; it stands in for the live
-// index where a test drives the handler with a stub upstream.
-type stubIndex map[string]bool // full ID -> visible
-
-func (s stubIndex) Resolve(_ context.Context, ref string) (index.Decision, error) {
-	if s[ref] {
-		return index.Decision{Outcome: index.Found, ID: ref}, nil
-	}
-	return index.Decision{Outcome: index.Missing}, nil
-}
-func (s stubIndex) Known(id string) (string, bool, bool) { v, ok := s[id]; return "", v, ok }
-func (s stubIndex) HiddenID(p string) bool {
-	for id, v := range s {
-		if !v && len(p) >= 12 && strings.HasPrefix(id, p) {
-			return true
+// fakeDiskUsageByType answers /system/df with whatever sections ?type= asks
+// for, as an API >= 1.42 engine does (Engine 20.10 ignores type), and
+// records the query it saw.
+func fakeDiskUsageByType(seen *string) fakeCase {
+	return func(f *fakeEngine, w http.ResponseWriter, r *http.Request) {
+		*seen = r.URL.RawQuery
+		types := r.URL.Query()["type"]
+		want := func(t string) bool { return len(types) == 0 || slices.Contains(types, t) }
+		var parts []string
+		if want("image") {
+			parts = append(parts, `"Images":[{"Id":"sha256:i1","Containers":2,"Size":10,"SharedSize":0}]`)
 		}
+		if want("container") {
+			parts = append(parts, `"Containers":[{"Id":"`+fakeWeb.ID+`","ImageID":"sha256:i1","State":"running","Mounts":[]},{"Id":"`+fakeDB.ID+`","ImageID":"sha256:i1","State":"running","Mounts":[]}]`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "{"+strings.Join(parts, ",")+"}\n")
 	}
-	return false
-}
-func (s stubIndex) HiddenName(string) bool { return false }
-
-// dfUpstream answers /system/df with whatever sections ?type= asks for,
-// as an API >= 1.42 engine does, and records the query it saw.
-type dfUpstream struct{ query *string }
-
-func (u dfUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
-	*u.query = r.URL.RawQuery
-	types := r.URL.Query()["type"]
-	want := func(t string) bool { return len(types) == 0 || slices.Contains(types, t) }
-	var parts []string
-	if want("image") {
-		parts = append(parts, `"Images":[{"Id":"sha256:i1","Containers":2,"Size":10,"SharedSize":0}]`)
-	}
-	if want("container") {
-		parts = append(parts, `"Containers":[{"Id":"`+strings.Repeat("a", 64)+`","ImageID":"sha256:i1","State":"running","Mounts":[]},{"Id":"`+strings.Repeat("b", 64)+`","ImageID":"sha256:i1","State":"running","Mounts":[]}]`)
-	}
-	body := "{" + strings.Join(parts, ",") + "}\n"
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}, "Api-Version": {"1.47"}},
-		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 }
 
 func TestDiskUsageByTypeRecountsFromVisibleContainers(t *testing.T) {
 	var seen string
-	p := New(Options{Index: stubIndex{strings.Repeat("a", 64): true, strings.Repeat("b", 64): false}, Transport: dfUpstream{&seen}})
-	srv := httptest.NewServer(p)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/v1.47/system/df?type=image")
+	f := newFakeEngine(t, fakeEngineOptions{api: "1.47", cases: map[string]fakeCase{"df": fakeDiskUsageByType(&seen)}})
+	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/v1.47/system/df?type=image", nil)
+	req.Header.Set(fakeCaseHeader, "df")
+	resp, err := p.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

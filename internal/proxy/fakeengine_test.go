@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ const fakeCaseHeader = "X-Fake-Case"
 // client.
 const fakeMarker = "DPF-RAW-UPSTREAM-MARKER-9c41e7"
 
-// fakeHangRef is a ref whose upstream inspect hangs (the index's lookup).
+// fakeHangRef is a ref whose upstream inspect hangs.
 const fakeHangRef = "fake-hang"
 
 // fakeContainer is one container of the fake engine's default world.
@@ -84,6 +85,15 @@ type fakeEngineOptions struct {
 	api          string // Api-Version header; "" means 1.41
 	cases        map[string]fakeCase
 	refuseEvents bool // answer /events with 403, as a socket proxy might
+	// services is the default answer to GET /services (nil: 503, not a
+	// swarm manager).
+	services []fakeService
+}
+
+// fakeService is one swarm service of the fake engine.
+type fakeService struct {
+	ID, Name string
+	Labels   map[string]string
 }
 
 // fakeEngine is an in-process fake Docker Engine on 127.0.0.1.
@@ -94,6 +104,10 @@ type fakeEngine struct {
 	world []fakeContainer
 	opts  fakeEngineOptions
 	stop  chan struct{} // closed at cleanup: hanging handlers return
+
+	// hangNewest makes the index's catch-up (the list of the newest
+	// containers, limit=N) hang until the client or the test gives up.
+	hangNewest atomic.Bool
 
 	mu   sync.Mutex
 	seen []fakeRequest
@@ -176,6 +190,13 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-f.stop:
 		}
 	case path == "/containers/json":
+		if r.URL.Query().Get("limit") != "" && f.hangNewest.Load() {
+			select {
+			case <-r.Context().Done():
+			case <-f.stop:
+			}
+			return
+		}
 		f.writeList(w, f.world)
 	case strings.HasPrefix(path, "/containers/") && strings.HasSuffix(path, "/json"):
 		ref := strings.TrimSuffix(strings.TrimPrefix(path, "/containers/"), "/json")
@@ -199,6 +220,24 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case path == "/version":
 		fakeJSON(w, http.StatusOK, map[string]string{"ApiVersion": f.api, "Version": "fake"})
+	case path == "/services":
+		if f.opts.services == nil {
+			fakeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "This node is not a swarm manager."})
+			return
+		}
+		type spec struct {
+			Name   string
+			Labels map[string]string
+		}
+		type service struct {
+			ID   string
+			Spec spec
+		}
+		list := []service{}
+		for _, s := range f.opts.services {
+			list = append(list, service{ID: s.ID, Spec: spec{Name: s.Name, Labels: s.Labels}})
+		}
+		fakeJSON(w, http.StatusOK, list)
 	default:
 		fakeJSON(w, http.StatusNotFound, map[string]string{"message": "page not found"})
 	}
@@ -842,11 +881,13 @@ func TestFakeEngineHungUpstream(t *testing.T) {
 			}
 		})
 	}
-	// The index's own lookup of an unknown ref hangs upstream: the client
+	// The index's catch-up for an unknown ref hangs upstream: the client
 	// gives up, and requests the index answers alone are not held up.
 	t.Run("index lookup hangs", func(t *testing.T) {
-		if _, err := fakeTry(p, "GET", "/containers/"+fakeHangRef+"/json", "", 150*time.Millisecond); err == nil {
-			t.Fatalf("inspect %s answered while its upstream lookup hangs", fakeHangRef)
+		f.hangNewest.Store(true)
+		defer f.hangNewest.Store(false)
+		if _, err := fakeTry(p, "GET", "/containers/never-seen/json", "", 150*time.Millisecond); err == nil {
+			t.Fatal("inspect never-seen answered while the index's catch-up hangs")
 		}
 		start := time.Now()
 		for _, ref := range []string{"fake-web", fakeTools.ID[:12]} {

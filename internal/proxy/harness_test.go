@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,8 @@ type testProxy struct {
 	Client *client.Client
 	Index  *index.Index
 	HTTP   *http.Client
+	// sidecar is the assembly under test, for tests that look inside.
+	sidecar *Sidecar
 }
 
 type proxyConfig struct {
@@ -37,7 +40,6 @@ type proxyConfig struct {
 	scrubEnvs bool
 	readOnly  bool // the product's default is true; tests opt in
 	capacity  int
-	transport http.RoundTripper // nil: dial the upstream directly
 	// waitPolling waits for the index to poll (an upstream that refuses
 	// /events) rather than to be live.
 	waitPolling bool
@@ -47,27 +49,15 @@ type proxyConfig struct {
 // "tcp://...") and waits until its index is live.
 func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	t.Helper()
-	ep, err := config.ParseUpstream(upstreamHost)
-	if err != nil {
-		t.Fatal(err)
+	env := filtersEnv(pc.filters)
+	env["SCRUB_ENVS"] = strconv.FormatBool(pc.scrubEnvs)
+	env["READ_ONLY"] = strconv.FormatBool(pc.readOnly)
+	env["POLL_INTERVAL"] = "200ms"
+	if pc.capacity > 0 {
+		env["INDEX_CAPACITY"] = strconv.Itoa(pc.capacity)
 	}
-	src, err := index.NewSDKSource(upstreamHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Client.Close() })
-	vis := index.NewVisibility(&pc.filters, src)
-	idx := index.New(index.Options{Filters: &pc.filters, Visibility: vis, Source: src, Capacity: pc.capacity})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = idx.Run(ctx, 200*time.Millisecond)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
-	h := New(Options{Upstream: ep, Index: idx, Filters: &pc.filters, Visibility: vis, ScrubEnvs: pc.scrubEnvs, ReadOnly: pc.readOnly, Logger: testLogger(t), Transport: pc.transport})
-	go h.LearnEngineHeaders(ctx)
+	s := startSidecar(t, upstreamHost, env, testLogger(t))
+	h, idx := s.Handler, s.Index
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
@@ -87,7 +77,51 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &testProxy{Host: host, URL: srv.URL, Client: c, Index: idx, HTTP: srv.Client()}
+	return &testProxy{Host: host, URL: srv.URL, Client: c, Index: idx, HTTP: srv.Client(), sidecar: s}
+}
+
+// startSidecar builds the proxy exactly as main does, from environment
+// variables (PROXY_URL=upstreamHost plus env) through config.Load and
+// NewSidecar, and runs it until the test ends.
+func startSidecar(tb testing.TB, upstreamHost string, env map[string]string, logger *slog.Logger) *Sidecar {
+	tb.Helper()
+	full := map[string]string{"PROXY_URL": upstreamHost}
+	for k, v := range env {
+		full[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return full[k] })
+	if err != nil {
+		tb.Fatalf("test configuration: %v", err)
+	}
+	s, err := NewSidecar(cfg, logger)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		s.Close()
+	})
+	return s
+}
+
+// filtersEnv renders filters as the CONTAINER_NAMES and CONTAINER_LABELS a
+// user would set.
+func filtersEnv(f match.Filters) map[string]string {
+	labels := make([]string, len(f.Labels))
+	for i, l := range f.Labels {
+		labels[i] = l.String()
+	}
+	return map[string]string{
+		"CONTAINER_NAMES":  strings.Join(f.Names, ","),
+		"CONTAINER_LABELS": strings.Join(labels, ","),
+	}
 }
 
 // rawResponse is an HTTP answer reduced to what a client can observe.

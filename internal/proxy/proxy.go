@@ -18,7 +18,6 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
-	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -33,34 +32,32 @@ type Index interface {
 	HiddenName(name string) bool
 }
 
-// Options configure New.
-type Options struct {
+// options are the handler's dependencies. Every one is required: a missing
+// one is an error, never a silent default (a defaulted visibility rule once
+// made main differ from the tests). NewSidecar is the only caller.
+type options struct {
 	// Upstream is the engine or socket proxy to forward to.
 	Upstream config.Endpoint
 	// Index resolves container refs among visible containers.
 	Index Index
-	// Filters are the configured filters.
-	Filters *match.Filters
-	// Visibility is the visibility rule the index uses too; nil: Filters
-	// alone (swarm task containers then are visible only by themselves).
+	// Visibility is the one visibility rule, shared with the index.
 	Visibility *index.Visibility
 	// ScrubEnvs empties Config.Env in container inspect answers and keeps
 	// environments out of top, service and task answers.
 	ScrubEnvs bool
 	// ReadOnly lets only GET and HEAD through.
 	ReadOnly bool
-	// MaxBodySize bounds request bodies read to decide; <= 0: 1 MiB.
+	// MaxBodySize bounds request bodies read to decide.
 	MaxBodySize int64
-	// Logger receives the audit lines; nil discards them.
+	// Logger receives the audit lines.
 	Logger *slog.Logger
-	// Transport overrides the upstream transport; nil dials Upstream.
+	// Transport reaches the upstream.
 	Transport http.RoundTripper
 }
 
 // Proxy is the filtering handler.
 type Proxy struct {
 	index     Index
-	filters   *match.Filters
 	vis       *index.Visibility
 	scrubEnvs bool
 	readOnly  bool
@@ -73,11 +70,33 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 }
 
-// New returns the proxy handler.
-func New(o Options) *Proxy {
+// newProxy returns the handler, or why its dependencies are incomplete.
+func newProxy(o options) (*Proxy, error) {
+	var missing []string
+	if o.Upstream.Network == "" {
+		missing = append(missing, "Upstream")
+	}
+	if o.Index == nil {
+		missing = append(missing, "Index")
+	}
+	if o.Visibility == nil {
+		missing = append(missing, "Visibility")
+	}
+	if o.Logger == nil {
+		missing = append(missing, "Logger")
+	}
+	if o.Transport == nil {
+		missing = append(missing, "Transport")
+	}
+	if o.MaxBodySize <= 0 {
+		missing = append(missing, "MaxBodySize")
+	}
+	if len(missing) > 0 {
+		return nil, errors.New("proxy: missing dependencies: " + strings.Join(missing, ", "))
+	}
 	p := &Proxy{
 		index:     o.Index,
-		filters:   o.Filters,
+		vis:       o.Visibility,
 		scrubEnvs: o.ScrubEnvs,
 		readOnly:  o.ReadOnly,
 		maxBody:   o.MaxBodySize,
@@ -85,25 +104,9 @@ func New(o Options) *Proxy {
 		transport: o.Transport,
 		urlHost:   UpstreamURLHost(o.Upstream),
 	}
-	if p.logger == nil {
-		p.logger = slog.New(slog.DiscardHandler)
-	}
-	if p.filters == nil {
-		p.filters = &match.Filters{}
-	}
-	p.vis = o.Visibility
-	if p.vis == nil {
-		p.vis = index.NewVisibility(p.filters, nil)
-	}
-	if p.transport == nil {
-		p.transport = NewTransport(o.Upstream)
-	}
-	if p.maxBody <= 0 {
-		p.maxBody = 1 << 20
-	}
 	p.execs, _ = lru.New[string, string](4096)
 	p.rp = p.newReverseProxy()
-	return p
+	return p, nil
 }
 
 type auditKey struct{}

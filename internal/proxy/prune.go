@@ -70,7 +70,7 @@ func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *
 		if c.State == "running" || c.State == "paused" || c.State == "restarting" || c.State == "removing" {
 			continue
 		}
-		if !p.filters.MatchMap(primaryName(c.Names), c.Labels) {
+		if !p.vis.Container(primaryName(c.Names), c.Labels) {
 			continue
 		}
 		if !pruneLabelsMatch(args, c.Labels) || !until.IsZero() && !time.Unix(c.Created, 0).Before(until) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -116,9 +115,9 @@ func (p *Proxy) wouldBeVisible(ctx context.Context, name string, info bodyref.Cr
 		// filter is meant to match: only labels can make it visible. This
 		// keeps a hidden container from being created at all, rather than
 		// created and removed again by checkCreated.
-		return p.filters.Empty() || p.filters.MatchLabels(maps.All(labels)), true
+		return p.vis.ByLabels(labels), true
 	}
-	return p.filters.MatchMap("/"+name, labels), true
+	return p.vis.Container("/"+name, labels), true
 }
 
 // checkCreated removes a container the engine created that is not visible

@@ -1,7 +1,11 @@
 package proxy
 
 import (
+	"io"
+	stdlog "log"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"testing"
@@ -72,25 +76,30 @@ func (l *upstreamLog) mentioning(needles ...string) []string {
 	return out
 }
 
-type recordingTransport struct {
-	next http.RoundTripper
-	log  *upstreamLog
-}
-
-func (rt recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt.log.add(r)
-	return rt.next.RoundTrip(r)
-}
-
-// startProxyWith is startProxy with the handler's upstream requests recorded.
+// startProxyWith is startProxy behind a recording hop: the proxy's upstream
+// is a plain reverse proxy on loopback that logs every request (the index's
+// included) before passing it to the engine, so a test can prove what never
+// reached the engine.
 func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upstreamLog) *testProxy {
 	t.Helper()
 	ep, err := config.ParseUpstream(upstreamHost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc.transport = recordingTransport{next: NewTransport(ep), log: log}
-	return startProxy(t, upstreamHost, pc)
+	host := UpstreamURLHost(ep)
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			log.add(pr.In)
+			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", host
+			pr.Out.Host = ""
+		},
+		Transport:     NewTransport(ep),
+		FlushInterval: -1,
+		ErrorLog:      stdlog.New(io.Discard, "", 0),
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return startProxy(t, "tcp://"+srv.Listener.Addr().String(), pc)
 }
 
 // inspectState is what must not change on a hidden container.
