@@ -36,11 +36,23 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 	if int64(len(body)) > p.maxBody {
 		return nil, errBodyTooLarge
 	}
+	setRequestBody(r, body)
+	return body, nil
+}
+
+// setRequestBody makes body the request's body, with a fixed length.
+func setRequestBody(r *http.Request, body []byte) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return body, nil
+}
+
+// rewriteFailed answers a body whose references could not be rewritten to
+// the decided IDs: it is not forwarded.
+func (p *Proxy) rewriteFailed(w http.ResponseWriter, a *audit, err error) {
+	a.reason = "cannot forward the body's container references as decided: " + err.Error()
+	p.writeEngineError(w, http.StatusBadRequest, "docker-proxy-filter: the request's container references cannot be forwarded as decided; write each reference once, as a plain JSON string")
 }
 
 // bodyError answers a body that could not be read.
@@ -72,7 +84,8 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 	}
 	info, err := bodyref.ContainerCreate(body)
 	if err == nil {
-		if !p.checkBodyRefs(w, r, a, "create", info.Refs) {
+		ids, ok := p.checkBodyRefs(w, r, a, "create", info.Refs)
+		if !ok {
 			return
 		}
 		if visible, decided := p.wouldBeVisible(r.Context(), r.URL.Query().Get("name"), info); decided && !visible {
@@ -80,6 +93,14 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 			p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: the new container would not be visible through this proxy (it matches neither CONTAINER_NAMES nor CONTAINER_LABELS)")
 			return
 		}
+		// The engine resolves each ref again, among all containers: it
+		// gets the full IDs that were decided.
+		rewritten, err := bodyref.RewriteCreate(body, ids)
+		if err != nil {
+			p.rewriteFailed(w, a, err)
+			return
+		}
+		setRequestBody(r, rewritten)
 	}
 	// A body the engine cannot decode is forwarded as is: it refuses it.
 	a.decision = decisionAllow
@@ -169,21 +190,18 @@ func (p *Proxy) serveNetworkAttach(w http.ResponseWriter, r *http.Request, rt *r
 		p.bodyError(w, a, err)
 		return
 	}
-	var refs []bodyref.Ref
+	var container bodyref.Ref
+	var links []bodyref.Ref
 	force := false
-	if rt.Op() == route.OpNetworkConnect {
-		ref, links, err := bodyref.NetworkConnect(body)
-		if err == nil {
-			refs = append(append(refs, ref), links...)
-		}
-	} else if ref, f, err := bodyref.NetworkDisconnect(body); err == nil {
-		refs, force = append(refs, ref), f
+	connect := rt.Op() == route.OpNetworkConnect
+	var decodeErr error
+	if connect {
+		container, links, decodeErr = bodyref.NetworkConnect(body)
+	} else {
+		container, force, decodeErr = bodyref.NetworkDisconnect(body)
 	}
-	for i, ref := range refs {
-		if ref.Ref == "" && i > 0 {
-			continue
-		}
-		d, ok, err := p.visibleRef(r.Context(), ref.Ref)
+	if decodeErr == nil && container.Ref != "" {
+		d, ok, err := p.visibleRef(r.Context(), container.Ref)
 		if err != nil {
 			p.lookupFailed(w, r, a, err)
 			return
@@ -193,15 +211,22 @@ func (p *Proxy) serveNetworkAttach(w http.ResponseWriter, r *http.Request, rt *r
 			if force {
 				// With Force the engine falls back to deleting an endpoint
 				// by that name; for a missing one it answers this.
-				p.writeEngineError(w, http.StatusNotFound, "endpoint "+ref.Ref+" not found")
+				p.writeEngineError(w, http.StatusNotFound, "endpoint "+container.Ref+" not found")
 				return
 			}
-			p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref.Ref))
+			p.writeEngineError(w, http.StatusNotFound, noSuchContainer(container.Ref))
 			return
 		}
-		if i == 0 {
-			a.containerID, a.containerName = d.ID, d.Name
+		if _, ok := p.checkBodyRefs(w, r, a, "network "+rt.Name(), links); !ok {
+			return
 		}
+		a.containerID, a.containerName = d.ID, d.Name
+		rewritten, err := bodyref.RewriteNetworkContainer(body, connect, d.ID)
+		if err != nil {
+			p.rewriteFailed(w, a, err)
+			return
+		}
+		setRequestBody(r, rewritten)
 	}
 	a.decision = decisionAllow
 	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
@@ -322,8 +347,9 @@ func isUpstreamStatus(err error, code int) bool {
 	return errors.As(err, &se) && se.code == code
 }
 
-// checkStartBody reads a start request's body and checks the container
-// references of the HostConfig it may carry; false when it has answered.
+// checkStartBody reads a start request's body, checks the container
+// references of the HostConfig it may carry and rewrites them to the decided
+// IDs; false when it has answered.
 func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit) bool {
 	body, err := p.readBody(r)
 	if err != nil {
@@ -334,33 +360,53 @@ func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit)
 	if err != nil {
 		return true // the engine refuses what it cannot decode
 	}
-	return p.checkBodyRefs(w, r, a, "start", info.Refs)
+	ids, ok := p.checkBodyRefs(w, r, a, "start", info.Refs)
+	if !ok {
+		return false
+	}
+	rewritten, err := bodyref.RewriteCreate(body, ids)
+	if err != nil {
+		p.rewriteFailed(w, a, err)
+		return false
+	}
+	setRequestBody(r, rewritten)
+	return true
 }
 
-// checkBodyRefs answers as the engine does for a missing container when a
-// HostConfig reference (create, or start below API 1.24) names no visible
-// container: 400, worded per field. It returns false when it has answered.
-func (p *Proxy) checkBodyRefs(w http.ResponseWriter, r *http.Request, a *audit, what string, refs []bodyref.Ref) bool {
+// checkBodyRefs resolves the container references of a body among visible
+// containers and returns the decided full ID of each. A ref that names no
+// visible container is answered as the engine answers a missing one: 400,
+// worded per field (404 for a network's container). Endpoint links are DNS
+// aliases the engine resolves by container NAME on the network, never as a
+// container ref, so they must name a visible container exactly: a visible
+// ID prefix that is a hidden container's name would alias the hidden one.
+// ok is false when it has answered.
+func (p *Proxy) checkBodyRefs(w http.ResponseWriter, r *http.Request, a *audit, what string, refs []bodyref.Ref) (ids map[string]string, ok bool) {
+	ids = make(map[string]string, len(refs))
 	for _, ref := range refs {
 		if ref.Ref == "" {
 			continue // the engine rejects it without a lookup
 		}
-		_, ok, err := p.visibleRef(r.Context(), ref.Ref)
+		d, found, err := p.visibleRef(r.Context(), ref.Ref)
 		if err != nil {
 			p.lookupFailed(w, r, a, err)
-			return false
+			return nil, false
 		}
-		if !ok {
+		if found && ref.Kind == bodyref.EndpointLink {
+			found = d.ID == ref.Ref || d.Name == "/"+strings.TrimPrefix(ref.Ref, "/")
+		}
+		if !found {
 			a.reason = what + " references a container that is not visible (" + ref.Kind.String() + ")"
 			msg := noSuchContainer(ref.Ref)
-			if ref.Kind == bodyref.Link {
+			if ref.Kind == bodyref.Link || ref.Kind == bodyref.EndpointLink {
 				msg = "could not get container for " + ref.Ref + ": " + msg
 			}
 			p.writeEngineError(w, http.StatusBadRequest, msg)
-			return false
+			return nil, false
 		}
+		ids[ref.Ref] = d.ID
 	}
-	return true
+	return ids, true
 }
 
 // requireVisible resolves a ref from a query or body that the engine answers
