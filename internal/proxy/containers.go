@@ -29,6 +29,12 @@ const (
 // the ref is resolved among visible containers and the request forwarded
 // with the full ID, or answered with the engine's own "No such container".
 func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+	p.decideContainer(w, r, rt, a, true)
+}
+
+// decideContainer is serveContainer; mayRetry allows deciding the request
+// once more if the engine no longer has the container decided on.
+func (p *Proxy) decideContainer(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit, mayRetry bool) {
 	d, err := p.index.Resolve(r.Context(), rt.Ref)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -63,21 +69,37 @@ func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
 	op := rt.Op()
-	p.forward(w, r, &forward{
+	f := &forward{
 		path:     rt.WithRef(d.ID),
 		rawQuery: r.URL.RawQuery,
 		modify: func(resp *http.Response) error {
 			switch {
 			case resp.StatusCode == http.StatusNotFound:
-				return restoreRef(resp, d.ID, rt.Ref)
+				return p.decidedContainerGone(resp, d.ID, rt.Ref, mayRetry && replayable(r))
 			case op == route.OpContainerInspect && resp.StatusCode == http.StatusOK:
 				return p.rewriteInspect(resp, p.scrubEnvs)
 			case op == route.OpContainerExec:
 				return p.learnExec(resp, d.ID)
+			case op == route.OpContainerWait:
+				return p.redactStreamErrors(resp)
 			}
 			return nil
 		},
-	})
+	}
+	if mayRetry && replayable(r) {
+		f.retry = func(w http.ResponseWriter) {
+			// The container the index decided on is gone: settle it again
+			// (polling mode keeps a recreated container's old ID until the
+			// next poll) and decide afresh, once.
+			if err := p.index.Invalidate(r.Context(), d.ID); err != nil {
+				p.lookupFailed(w, r, a, err)
+				return
+			}
+			rewindBody(r)
+			p.decideContainer(w, r, rt, a, false)
+		}
+	}
+	p.forward(w, r, f)
 }
 
 // psArgsShowEnv reports whether ps_args, split on spaces as the engine
@@ -108,26 +130,75 @@ func psArgsShowEnv(psArgs string) bool {
 	return false
 }
 
-// restoreRef puts the client's ref back into the engine's "No such container:
-// <full ID>", for a container removed between the decision and the forward:
-// the client must see the answer to what it asked.
-func restoreRef(resp *http.Response, id, ref string) error {
-	if id == ref || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		return nil
-	}
+// errDecidedContainerGone: the engine answered "No such container" for the
+// full ID that was decided; the request can be decided again.
+var errDecidedContainerGone = errors.New("the container decided on no longer exists upstream")
+
+// decidedContainerGone handles the engine's 404 to a forward by the decided
+// ID. When its message is "No such container: <ID>", the container was
+// removed between the index's knowledge and the engine's lookup: with
+// canRetry the request is decided again (errDecidedContainerGone, which the
+// error handler turns into a retry); otherwise the client's ref is put back
+// into the message, so the client sees the answer to what it asked.
+func (p *Proxy) decidedContainerGone(resp *http.Response, id, ref string, canRetry bool) error {
 	body, err := readErrorBody(resp)
 	if err != nil {
 		return err
 	}
-	var msg struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(body, &msg) == nil && msg.Message == noSuchContainer(id) {
-		body = errorBody(noSuchContainer(ref))
-	}
 	setBody(resp, body)
+	text := string(body)
+	json := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
+	if json {
+		var msg struct {
+			Message string `json:"message"`
+		}
+		if jsonUnmarshal(body, &msg) != nil {
+			return nil
+		}
+		text = msg.Message
+	}
+	if !strings.Contains(text, noSuchContainer(id)) {
+		return nil
+	}
+	if canRetry {
+		return errDecidedContainerGone
+	}
+	if id == ref {
+		return nil
+	}
+	text = strings.ReplaceAll(text, id, ref)
+	if json {
+		setBody(resp, errorBody(text))
+	} else {
+		setBody(resp, []byte(text))
+	}
 	return nil
 }
+
+// replayable reports whether a request can be sent upstream again: it has
+// no body, or the proxy read it whole (readBody).
+func replayable(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	_, buffered := r.Body.(*replayableBody)
+	return buffered
+}
+
+// rewindBody puts a buffered body back at its start for a second forward.
+func rewindBody(r *http.Request) {
+	if b, ok := r.Body.(*replayableBody); ok {
+		b.Reset(b.data)
+	}
+}
+
+// replayableBody is a request body the proxy holds in memory.
+type replayableBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*replayableBody) Close() error { return nil }
 
 // readErrorBody reads a (small) error answer in the clear: a gzip-encoded
 // one must be decoded before it can be checked, or it would pass unread.
@@ -172,6 +243,8 @@ func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 	setBody(resp, p.redactHexRuns(out))
 	return nil
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // setBody replaces an answer's body with b, fixing the framing headers.
 func setBody(resp *http.Response, b []byte) {

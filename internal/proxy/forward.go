@@ -52,6 +52,9 @@ type forward struct {
 	// modify, when set, rewrites a successful (or any) upstream answer before
 	// it reaches the client; an error turns into a 502.
 	modify func(*http.Response) error
+	// retry, when set, decides the request again when modify reports
+	// errDecidedContainerGone.
+	retry func(w http.ResponseWriter)
 }
 
 type forwardKey struct{}
@@ -98,6 +101,10 @@ var errBadUpstreamAnswer = errors.New("malformed answer from the upstream engine
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; there is nobody to answer.
+		return
+	}
+	if f, ok := r.Context().Value(forwardKey{}).(*forward); ok && f.retry != nil && errors.Is(err, errDecidedContainerGone) {
+		f.retry(w)
 		return
 	}
 	msg := "cannot reach the upstream Docker engine"

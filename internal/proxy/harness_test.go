@@ -43,6 +43,8 @@ type proxyConfig struct {
 	// waitPolling waits for the index to poll (an upstream that refuses
 	// /events) rather than to be live.
 	waitPolling bool
+	// pollInterval is POLL_INTERVAL; "" means 200ms.
+	pollInterval string
 }
 
 // startProxy runs the proxy in front of upstreamHost ("unix:///..." or
@@ -53,6 +55,9 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	env["SCRUB_ENVS"] = strconv.FormatBool(pc.scrubEnvs)
 	env["READ_ONLY"] = strconv.FormatBool(pc.readOnly)
 	env["POLL_INTERVAL"] = "200ms"
+	if pc.pollInterval != "" {
+		env["POLL_INTERVAL"] = pc.pollInterval
+	}
 	if pc.capacity > 0 {
 		env["INDEX_CAPACITY"] = strconv.Itoa(pc.capacity)
 	}

@@ -30,6 +30,9 @@ type Index interface {
 	// HiddenID and HiddenName recognise hidden containers in messages.
 	HiddenID(prefix string) bool
 	HiddenName(name string) bool
+	// Invalidate settles a container the engine answered "No such
+	// container" for although the index held it.
+	Invalidate(ctx context.Context, id string) error
 }
 
 // options are the handler's dependencies. Every one is required: a missing
@@ -176,8 +179,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveSwarm(rec, r, &rt, a)
 	default:
 		a.decision = decisionAllow
-		p.forward(rec, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+		f := &forward{path: rt.Path, rawQuery: r.URL.RawQuery}
+		if progressStreams[rt.Op()] {
+			f.modify = p.redactStreamErrors
+		}
+		p.forward(rec, r, f)
 	}
+}
+
+// progressStreams answer with a stream of JSON progress messages, which
+// carries errors that happen once the answer has started.
+var progressStreams = map[route.Op]bool{
+	route.OpImageCreate: true, route.OpImagePush: true, route.OpImageLoad: true,
+	route.OpPluginPull: true, route.OpPluginPush: true, route.OpPluginUpgrade: true,
 }
 
 // forward sends the request upstream as f describes.

@@ -3,8 +3,11 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 )
 
 // hiddenPlaceholder replaces a hidden container's ID or name in an engine
@@ -15,9 +18,12 @@ const hiddenPlaceholder = "(hidden)"
 
 // redactError rewrites an upstream error answer so its message names no
 // hidden container: IDs (full or short) and names of indexed hidden
-// containers are replaced. Answers that are not JSON errors pass unchanged.
+// containers are replaced, in every framing the engine uses for errors: a
+// JSON {"message": ...} and, below API 1.24 (and from some handlers), plain
+// text. A JSON answer of another shape is redacted as text, which keeps it
+// valid JSON ("(hidden)" needs no escaping).
 func (p *Proxy) redactError(resp *http.Response) error {
-	if resp.StatusCode < 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+	if resp.StatusCode < 400 {
 		return nil
 	}
 	body, err := readErrorBody(resp)
@@ -25,16 +31,40 @@ func (p *Proxy) redactError(resp *http.Response) error {
 		return err
 	}
 	var msg struct {
-		Message string `json:"message"`
+		Message *string `json:"message"`
 	}
-	if json.Unmarshal(body, &msg) != nil {
-		setBody(resp, body)
-		return nil
-	}
-	if clean := p.redactMessage(msg.Message); clean != msg.Message {
-		body = errorBody(clean)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
+		if clean := p.redactMessage(*msg.Message); clean != *msg.Message {
+			body = errorBody(clean)
+		}
+	} else if clean := p.redactMessage(string(body)); clean != string(body) {
+		body = []byte(clean)
 	}
 	setBody(resp, body)
+	return nil
+}
+
+// redactStreamErrors redacts the error messages inside a progress stream
+// (pull, push, load, build, plugin) or a wait answer, message by message as
+// they arrive. A stream that is not JSON messages ends rather than pass
+// bytes the proxy cannot read.
+func (p *Proxy) redactStreamErrors(resp *http.Response) error {
+	if resp.StatusCode >= 300 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return nil
+	}
+	src, err := plainBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		defer src.Close()
+		pw.CloseWithError(filter.ErrorMessages(pw, src, p.redactMessage, nil))
+	}()
+	resp.Body = &streamedBody{Reader: pr, pipe: pr}
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
 	return nil
 }
 

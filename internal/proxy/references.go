@@ -42,7 +42,7 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 
 // setRequestBody makes body the request's body, with a fixed length.
 func setRequestBody(r *http.Request, body []byte) {
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = &replayableBody{Reader: bytes.NewReader(body), data: body}
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -257,11 +257,11 @@ func (p *Proxy) serveBuild(w http.ResponseWriter, r *http.Request, rt *route.Rou
 		}
 		q.Set("networkmode", "container:"+d.ID)
 		a.decision = decisionAllow
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: q.Encode()})
+		p.forward(w, r, &forward{path: rt.Path, rawQuery: q.Encode(), modify: p.redactStreamErrors})
 		return
 	}
 	a.decision = decisionAllow
-	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: p.redactStreamErrors})
 }
 
 // listFilters rewrites the before/since filters of a container list to full

@@ -76,11 +76,23 @@ func (l *upstreamLog) mentioning(needles ...string) []string {
 	return out
 }
 
-// startProxyWith is startProxy behind a recording hop: the proxy's upstream
-// is a plain reverse proxy on loopback that logs every request (the index's
-// included) before passing it to the engine, so a test can prove what never
-// reached the engine.
+// startProxyWith is startProxy behind a recording hop: every upstream
+// request (the index's included) is logged before it reaches the engine, so
+// a test can prove what never reached the engine.
 func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upstreamLog) *testProxy {
+	t.Helper()
+	return startProxy(t, upstreamHop(t, upstreamHost, hopOptions{log: log}), pc)
+}
+
+// hopOptions shape an upstreamHop.
+type hopOptions struct {
+	log          *upstreamLog // records every request when set
+	refuseEvents bool         // answers /events with 403, as a socket proxy may
+}
+
+// upstreamHop serves a plain reverse proxy on loopback in front of the
+// engine at upstreamHost and returns its DOCKER_HOST-style address.
+func upstreamHop(t *testing.T, upstreamHost string, o hopOptions) string {
 	t.Helper()
 	ep, err := config.ParseUpstream(upstreamHost)
 	if err != nil {
@@ -89,7 +101,6 @@ func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upst
 	host := UpstreamURLHost(ep)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			log.add(pr.In)
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", host
 			pr.Out.Host = ""
 		},
@@ -97,9 +108,20 @@ func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upst
 		FlushInterval: -1,
 		ErrorLog:      stdlog.New(io.Discard, "", 0),
 	}
-	srv := httptest.NewServer(rp)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.log != nil {
+			o.log.add(r)
+		}
+		if o.refuseEvents && strings.HasSuffix(r.URL.Path, "/events") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"socket proxy: /events is forbidden"}`+"\n")
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	return startProxy(t, "tcp://"+srv.Listener.Addr().String(), pc)
+	return "tcp://" + srv.Listener.Addr().String()
 }
 
 // inspectState is what must not change on a hidden container.
