@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type Visibility struct {
 
 	mu      sync.Mutex
 	visible map[string]bool // service ID -> visible
+	hidden  []Service       // the hidden ones, for redaction
 	fetched time.Time
 }
 
@@ -93,12 +95,47 @@ func (v *Visibility) refresh(ctx context.Context) {
 		return // keep what is known; unknown IDs stay invisible
 	}
 	next := make(map[string]bool, len(services))
+	var hidden []Service
 	for _, s := range services {
 		next[s.ID] = v.Service(s.Name, s.Labels)
+		if !next[s.ID] {
+			hidden = append(hidden, Service{ID: s.ID, Name: s.Name})
+		}
 	}
 	v.mu.Lock()
-	v.visible, v.fetched = next, time.Now()
+	v.visible, v.hidden, v.fetched = next, hidden, time.Now()
 	v.mu.Unlock()
+}
+
+// RefreshServices asks the upstream for its services now, before an error
+// about services (which may name one created a moment ago) is redacted.
+func (v *Visibility) RefreshServices(ctx context.Context) {
+	if v.source != nil && !v.filters.Empty() {
+		v.refresh(ctx)
+	}
+}
+
+// HiddenService reports whether word is the name of a hidden swarm service,
+// or at least 12 characters of its ID (the short ID), so that an error
+// message quoting it can be redacted. The cache is refreshed when stale.
+func (v *Visibility) HiddenService(ctx context.Context, word string) bool {
+	if v.source == nil || v.filters.Empty() || word == "" {
+		return false
+	}
+	v.mu.Lock()
+	stale := time.Since(v.fetched) > serviceCacheTTL
+	v.mu.Unlock()
+	if stale {
+		v.refresh(ctx)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, s := range v.hidden {
+		if s.Name == word || len(word) >= 12 && strings.HasPrefix(s.ID, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // Container reports whether a container with this primary name and these

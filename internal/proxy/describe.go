@@ -342,28 +342,16 @@ func (p *Proxy) filterNetworkServices(ctx context.Context, body []byte) ([]byte,
 	return append(append(append([]byte{}, body[:start]...), kept...), body[end:]...), nil
 }
 
-// visibleServiceNames lists the upstream's services and keeps the visible.
+// visibleServiceNames lists the upstream's visible services by name.
 func (p *Proxy) visibleServiceNames(ctx context.Context) (map[string]bool, error) {
-	body, err := p.upstreamJSON(ctx, "/services")
+	services, _, err := p.services(ctx)
 	if err != nil {
-		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
-			return map[string]bool{}, nil // not a swarm manager
-		}
 		return nil, err
 	}
-	var list []struct {
-		Spec struct {
-			Name   string
-			Labels map[string]string
-		}
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(list))
-	for _, s := range list {
-		if p.vis.Service(s.Spec.Name, s.Spec.Labels) {
-			out[s.Spec.Name] = true
+	out := make(map[string]bool, len(services))
+	for _, s := range services {
+		if s.visible {
+			out[s.Name] = true
 		}
 	}
 	return out, nil

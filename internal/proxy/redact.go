@@ -2,12 +2,14 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
+	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
 // hiddenPlaceholder replaces a hidden container's ID or name in an engine
@@ -30,14 +32,19 @@ func (p *Proxy) redactError(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
+	ctx := resp.Request.Context()
+	if namesServices(resp.Request) {
+		p.vis.RefreshServices(ctx)
+	}
+	redact := p.redactor(ctx)
 	var msg struct {
 		Message *string `json:"message"`
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
-		if clean := p.redactMessage(*msg.Message); clean != *msg.Message {
+		if clean := redact(*msg.Message); clean != *msg.Message {
 			body = errorBody(clean)
 		}
-	} else if clean := p.redactMessage(string(body)); clean != string(body) {
+	} else if clean := redact(string(body)); clean != string(body) {
 		body = []byte(clean)
 	}
 	setBody(resp, body)
@@ -60,7 +67,7 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	pr, pw := io.Pipe()
 	go func() {
 		defer src.Close()
-		pw.CloseWithError(filter.ErrorMessages(pw, src, p.redactMessage, nil))
+		pw.CloseWithError(filter.ErrorMessages(pw, src, p.redactor(resp.Request.Context()), nil))
 	}()
 	resp.Body = &streamedBody{Reader: pr, pipe: pr}
 	resp.ContentLength = -1
@@ -68,10 +75,31 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	return nil
 }
 
+// namesServices reports whether an error answer to r may name swarm
+// services (a name conflict, an object in use by a service).
+func namesServices(r *http.Request) bool {
+	rt, err := route.Parse(r.Method, r.URL.Path, r.URL.EscapedPath())
+	if err != nil || rt.Spec == nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(rt.Spec.Template, "/services"), strings.HasPrefix(rt.Spec.Template, "/tasks"),
+		strings.HasPrefix(rt.Spec.Template, "/networks"), strings.HasPrefix(rt.Spec.Template, "/secrets"),
+		strings.HasPrefix(rt.Spec.Template, "/configs"), strings.HasPrefix(rt.Spec.Template, "/nodes"):
+		return true
+	}
+	return false
+}
+
+// redactor returns redactMessage for errors of requests under ctx.
+func (p *Proxy) redactor(ctx context.Context) func(string) string {
+	return func(msg string) string { return p.redactMessage(ctx, msg) }
+}
+
 // redactMessage replaces every token of msg that is a hidden container's ID
-// (12 to 64 hex digits) or name. Tokens are runs of the characters names and
-// IDs are made of.
-func (p *Proxy) redactMessage(msg string) string {
+// (12 to 64 hex digits) or name, or a hidden swarm service's name or ID.
+// Tokens are runs of the characters names and IDs are made of.
+func (p *Proxy) redactMessage(ctx context.Context, msg string) string {
 	var b strings.Builder
 	changed := false
 	i := 0
@@ -88,10 +116,10 @@ func (p *Proxy) redactMessage(msg string) string {
 		tok := msg[i:j]
 		// A name can end in '.', and so can a sentence: try both readings.
 		word := tok
-		for !p.hidden(word) && strings.HasSuffix(word, ".") {
+		for !p.hidden(ctx, word) && strings.HasSuffix(word, ".") {
 			word = word[:len(word)-1]
 		}
-		if p.hidden(word) {
+		if p.hidden(ctx, word) {
 			b.WriteString(hiddenPlaceholder)
 			b.WriteString(tok[len(word):])
 			changed = true
@@ -106,8 +134,8 @@ func (p *Proxy) redactMessage(msg string) string {
 	return b.String()
 }
 
-func (p *Proxy) hidden(word string) bool {
-	return word != "" && (p.index.HiddenID(word) || p.index.HiddenName(word))
+func (p *Proxy) hidden(ctx context.Context, word string) bool {
+	return word != "" && (p.index.HiddenID(word) || p.index.HiddenName(word) || p.vis.HiddenService(ctx, word))
 }
 
 // isNameByte: container names are [a-zA-Z0-9][a-zA-Z0-9_.-]+ and IDs hex.

@@ -334,6 +334,15 @@ func (p *Proxy) upstreamJSON(ctx context.Context, path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(src, maxInspectBody))
 }
 
+// upstreamGet GETs a small JSON answer; a 404 gives (nil, nil).
+func (p *Proxy) upstreamGet(ctx context.Context, path string) ([]byte, error) {
+	body, err := p.upstreamJSON(ctx, path)
+	if err != nil && isUpstreamStatus(err, http.StatusNotFound) {
+		return nil, nil
+	}
+	return body, err
+}
+
 // upstreamStatusError is an upstream answer other than 200 to a lookup.
 type upstreamStatusError struct {
 	code   int

@@ -3,8 +3,11 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
@@ -18,53 +21,123 @@ import (
 func serviceNotFound(ref string) string { return "service " + ref + " not found" }
 func taskNotFound(ref string) string    { return "task " + ref + " not found" }
 
-// serviceVisibleByRef asks the upstream for the service a ref names (a
-// read) and reports whether it is visible, and its ID (the engine resolves
-// service refs by ID, case-insensitive name or prefix). id is "" when the
-// engine knows no such service.
-func (p *Proxy) serviceVisibleByRef(ctx context.Context, ref string) (visible bool, id string, err error) {
-	resp, err := p.upstreamGet(ctx, "/services/"+url.PathEscape(ref))
-	if err != nil || resp == nil {
-		return false, "", err
-	}
-	name, labels, _, err := filter.ServiceInspect(resp, false)
-	if err != nil {
-		return false, "", err
-	}
-	return p.vis.Service(name, labels), objectID(resp), nil
+// swarmObject is a service or task as the resolution needs it.
+type swarmObject struct {
+	ID, Name string
+	visible  bool
 }
 
-// taskVisibleByRef does the same for a task.
-func (p *Proxy) taskVisibleByRef(ctx context.Context, ref string) (visible bool, id string, err error) {
-	resp, err := p.upstreamGet(ctx, "/tasks/"+url.PathEscape(ref))
-	if err != nil || resp == nil {
-		return false, "", err
-	}
-	serviceID, containerID, _, err := filter.TaskInspect(resp, false)
-	if err != nil {
-		return false, "", err
-	}
-	return p.taskVisible(ctx, serviceID, containerID), objectID(resp), nil
+// swarmDecision is the outcome of resolving a service or task ref among the
+// visible ones: ID is set when one matches; status and message are the
+// engine's answer otherwise.
+type swarmDecision struct {
+	ID      string
+	status  int
+	message string
 }
 
-// objectID reads the ID of a swarm object answer.
-func objectID(body []byte) string {
-	var o struct{ ID string }
-	_ = json.Unmarshal(body, &o)
-	return o.ID
+// resolveSwarm resolves ref the way the engine resolves a service or task
+// (daemon/cluster/helpers.go getService, getTask): exact ID, then exact
+// name, then unique ID prefix, but among the visible objects only, so a
+// hidden one is exactly a missing one and a prefix shared with a hidden one
+// is not ambiguous. The objects come from one list of all of them, so the
+// upstream is asked the same thing whatever the ref names. kind is
+// "service" or "task".
+func resolveSwarm(objects []swarmObject, ref, kind string) swarmDecision {
+	var visible []swarmObject
+	for _, o := range objects {
+		if o.visible {
+			visible = append(visible, o)
+		}
+	}
+	for _, o := range visible {
+		if o.ID == ref {
+			return swarmDecision{ID: o.ID}
+		}
+	}
+	var matches []swarmObject
+	for _, o := range visible {
+		if o.Name != "" && o.Name == ref {
+			matches = append(matches, o)
+		}
+	}
+	if len(matches) == 0 {
+		for _, o := range visible {
+			if ref != "" && strings.HasPrefix(o.ID, ref) {
+				matches = append(matches, o)
+			}
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return swarmDecision{status: http.StatusNotFound, message: kind + " " + ref + " not found"}
+	case 1:
+		return swarmDecision{ID: matches[0].ID}
+	}
+	return swarmDecision{status: http.StatusBadRequest, message: fmt.Sprintf("%s %s is ambiguous (%d matches found)", kind, ref, len(matches))}
+}
+
+// services lists the upstream's services with their visibility; an engine
+// that is not a swarm manager has none (the caller forwards the request,
+// and the engine answers as it does).
+func (p *Proxy) services(ctx context.Context) ([]swarmObject, bool, error) {
+	body, err := p.upstreamJSON(ctx, "/services")
+	if err != nil {
+		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	var list []struct {
+		ID   string
+		Spec struct {
+			Name   string
+			Labels map[string]string
+		}
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, false, errors.Join(errBadUpstreamAnswer, err)
+	}
+	out := make([]swarmObject, len(list))
+	for i, s := range list {
+		out[i] = swarmObject{ID: s.ID, Name: s.Spec.Name, visible: p.vis.Service(s.Spec.Name, s.Spec.Labels)}
+	}
+	return out, true, nil
+}
+
+// tasks lists the upstream's tasks with their visibility.
+func (p *Proxy) tasks(ctx context.Context) ([]swarmObject, bool, error) {
+	body, err := p.upstreamJSON(ctx, "/tasks")
+	if err != nil {
+		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	var list []struct {
+		ID        string
+		Name      string
+		ServiceID string
+		Status    struct {
+			ContainerStatus *struct{ ContainerID string }
+		}
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, false, errors.Join(errBadUpstreamAnswer, err)
+	}
+	out := make([]swarmObject, len(list))
+	for i, t := range list {
+		container := ""
+		if t.Status.ContainerStatus != nil {
+			container = t.Status.ContainerStatus.ContainerID
+		}
+		out[i] = swarmObject{ID: t.ID, Name: t.Name, visible: p.taskVisible(ctx, t.ServiceID, container)}
+	}
+	return out, true, nil
 }
 
 func (p *Proxy) taskVisible(ctx context.Context, serviceID, containerID string) bool {
 	return p.vis.ServiceID(ctx, serviceID) || containerID != "" && p.containerVisible(ctx, containerID)
-}
-
-// upstreamGet GETs a small JSON answer; a 404 gives (nil, nil).
-func (p *Proxy) upstreamGet(ctx context.Context, path string) ([]byte, error) {
-	body, err := p.upstreamJSON(ctx, path)
-	if err != nil && isUpstreamStatus(err, http.StatusNotFound) {
-		return nil, nil
-	}
-	return body, err
 }
 
 // serveSwarm decides the service and task routes.
@@ -81,11 +154,12 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 		})})
 		return
 	case route.OpTaskList:
-		if !p.checkTaskFilters(w, r, a) {
+		rawQuery, ok := p.taskFilters(w, r, a)
+		if !ok {
 			return
 		}
 		a.decision = decisionFilter
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
+		p.forward(w, r, &forward{path: rt.Path, rawQuery: rawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
 			out, counts, err := filter.TaskList(b, func(s, c string) bool { return p.taskVisible(ctx, s, c) }, scrub)
 			a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 			return out, err
@@ -112,33 +186,34 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 	}
 
 	// Routes on one service or task: decided before anything is forwarded.
-	var visible bool
-	var id string
-	var err error
 	isService := rt.Op() == route.OpServiceInspect || rt.Op() == route.OpServiceLogs ||
 		rt.Op() == route.OpServiceUpdate || rt.Op() == route.OpServiceDelete
-	if isService {
-		visible, id, err = p.serviceVisibleByRef(ctx, rt.Ref)
-	} else {
-		visible, id, err = p.taskVisibleByRef(ctx, rt.Ref)
+	list, kind := p.services, "service"
+	if !isService {
+		list, kind = p.tasks, "task"
 	}
+	objects, swarm, err := list(ctx)
 	if err != nil {
 		p.lookupFailed(w, r, a, err)
 		return
 	}
-	if !visible || id == "" {
-		a.reason = "no visible service or task"
-		msg := taskNotFound(rt.Ref)
-		if isService {
-			msg = serviceNotFound(rt.Ref)
-		}
-		p.writeEngineError(w, http.StatusNotFound, msg)
+	if !swarm {
+		// Not a swarm manager: the engine answers every such route itself,
+		// and names nothing.
+		a.decision = decisionAllow
+		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+		return
+	}
+	d := resolveSwarm(objects, rt.Ref, kind)
+	if d.ID == "" {
+		a.reason = "no visible " + kind
+		p.writeEngineError(w, d.status, d.message)
 		return
 	}
 	a.decision = decisionAllow
 	// Forwarded by ID, so a service or task replaced under the same name
 	// between the decision and the engine's lookup cannot be reached.
-	f := &forward{path: rt.WithRef(id), rawQuery: r.URL.RawQuery}
+	f := &forward{path: rt.WithRef(d.ID), rawQuery: r.URL.RawQuery}
 	switch rt.Op() {
 	case route.OpServiceInspect:
 		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
@@ -154,24 +229,37 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 	p.forward(w, r, f)
 }
 
-// checkTaskFilters: GET /tasks?filters={"service":[ref]} makes the engine
-// resolve each service; a hidden one must answer like a missing one.
-func (p *Proxy) checkTaskFilters(w http.ResponseWriter, r *http.Request, a *audit) bool {
-	args, err := filters.Parse(r.URL.Query().Get("filters"))
+// taskFilters: GET /tasks?filters={"service":[ref]} makes the engine
+// resolve each service ref and list that service's tasks; a hidden one must
+// answer like a missing one, and the engine receives the IDs decided on.
+// ok is false when the answer has been written.
+func (p *Proxy) taskFilters(w http.ResponseWriter, r *http.Request, a *audit) (rawQuery string, ok bool) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || len(values["filters"]) == 0 {
+		return r.URL.RawQuery, true
+	}
+	args, err := filters.Parse(values["filters"][0])
+	if err != nil || !args.Contains("service") {
+		return r.URL.RawQuery, true // the engine refuses a bad filter itself
+	}
+	objects, swarm, err := p.services(r.Context())
 	if err != nil {
-		return true // the engine refuses it itself
+		p.lookupFailed(w, r, a, err)
+		return "", false
 	}
+	if !swarm {
+		return r.URL.RawQuery, true
+	}
+	var ids []string
 	for _, ref := range args.Get("service") {
-		visible, _, err := p.serviceVisibleByRef(r.Context(), ref)
-		if err != nil {
-			p.lookupFailed(w, r, a, err)
-			return false
-		}
-		if !visible {
+		d := resolveSwarm(objects, ref, "service")
+		if d.ID == "" {
 			a.reason = "task filter names a service that is not visible"
-			p.writeEngineError(w, http.StatusNotFound, serviceNotFound(ref))
-			return false
+			p.writeEngineError(w, d.status, d.message)
+			return "", false
 		}
+		ids = append(ids, d.ID)
 	}
-	return true
+	values["filters"] = []string{args.With("service", ids...).Encode()}
+	return values.Encode(), true
 }
