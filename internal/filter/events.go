@@ -67,16 +67,63 @@ const recordSeparator = 0x1E
 // written; the caller should then end the client's stream. Read and write
 // errors are returned wrapped.
 func Events(dst io.Writer, src io.Reader, keep func(ev Event) bool, flush func()) error {
-	s := &eventStream{dst: dst, src: src, keep: keep, flush: flush}
+	o := EventOptions{Flush: flush}
+	if keep != nil {
+		o.Decide = func(ev Event) Verdict {
+			if keep(ev) {
+				return KeepEvent
+			}
+			return DropEvent
+		}
+	}
+	return FilterEvents(dst, src, o)
+}
+
+// Verdict is a decision on one event.
+type Verdict uint8
+
+const (
+	// DropEvent leaves the event out.
+	DropEvent Verdict = iota
+	// KeepEvent passes the event as received.
+	KeepEvent
+	// KeepWithoutOldName passes a rename event without its "oldName"
+	// attribute (every Actor.Attributes member with that exact key), for a
+	// container that became visible under a name while its old one was not.
+	KeepWithoutOldName
+)
+
+// MaxEventRecord bounds one event held in memory. An event over it is
+// dropped without being held (fail closed: it cannot be decided), and
+// EventOptions.Oversize is told.
+const MaxEventRecord = 4 << 20
+
+// EventOptions configure FilterEvents.
+type EventOptions struct {
+	// Decide decides each event; nil keeps all.
+	Decide func(ev Event) Verdict
+	// Flush, if not nil, is called after each event written.
+	Flush func()
+	// Oversize, if not nil, is called for each event dropped for being
+	// over MaxEventRecord.
+	Oversize func()
+}
+
+// FilterEvents is Events with a Verdict per event (see Verdict) and a bound
+// on each event's size (see MaxEventRecord).
+func FilterEvents(dst io.Writer, src io.Reader, o EventOptions) error {
+	s := &eventStream{dst: dst, src: src, decide: o.Decide, flush: o.Flush, oversize: o.Oversize}
 	return s.run()
 }
 
 // eventStream is the state of one Events call.
 type eventStream struct {
-	dst   io.Writer
-	src   io.Reader
-	keep  func(Event) bool
-	flush func()
+	dst      io.Writer
+	src      io.Reader
+	decide   func(Event) Verdict
+	flush    func()
+	oversize func()
+	skip     *skipper // set while an oversized record is being discarded
 
 	buf      []byte // buf[off:] is input not yet consumed, starting at a record boundary
 	off      int
@@ -88,11 +135,29 @@ type eventStream struct {
 	scanned int // len(buf)-off at its last incomplete scan
 	ev      Event
 	rec     []byte // buf[off:] during a scan, for the member callbacks
+	// attrObjs are the spans of the record's Attributes objects and their
+	// members, for KeepWithoutOldName.
+	attrObjs []attrObject
+}
+
+// attrObject is one Attributes object of a record: its span and its
+// members' spans (key start to value end), relative to the record.
+type attrObject struct {
+	start, end int
+	members    []attrMember
+}
+
+type attrMember struct {
+	start, end int
+	oldName    bool
 }
 
 func (s *eventStream) run() error {
 	for {
-		for {
+		if s.skip != nil {
+			s.discard()
+		}
+		for s.skip == nil {
 			n, err := s.record()
 			if err != nil {
 				return err
@@ -104,13 +169,79 @@ func (s *eventStream) run() error {
 				return err
 			}
 		}
+		if s.skip == nil && len(s.buf)-s.off > MaxEventRecord {
+			// An event this large is held no further: it is dropped as it
+			// streams past (it cannot be decided without holding it).
+			s.skip = &skipper{}
+			if s.oversize != nil {
+				s.oversize()
+			}
+			s.valEnd, s.scanned = 0, 0
+			continue
+		}
 		if s.eof {
+			if s.skip != nil {
+				return malformed("stream ends inside an oversized event")
+			}
 			return s.finish()
 		}
 		if err := s.read(); err != nil {
 			return err
 		}
 	}
+}
+
+// discard feeds buffered input to the skipper, consuming it, until the
+// oversized record ends.
+func (s *eventStream) discard() {
+	n, done := s.skip.feed(s.buf[s.off:])
+	s.off += n
+	s.consumed += int64(n)
+	if done {
+		s.skip = nil
+	}
+}
+
+// skipper follows an object byte by byte (strings, escapes and nesting)
+// without holding it, to find where a record ends.
+type skipper struct {
+	started, inString, escaped bool
+	depth                      int
+}
+
+// feed consumes b up to the end of the record (its closing brace, then
+// whitespace up to and including a newline) and reports how much it
+// consumed and whether the record ended.
+func (k *skipper) feed(b []byte) (int, bool) {
+	for i, c := range b {
+		switch {
+		case k.started && k.depth == 0:
+			// Past the object: its trailing blanks and newline.
+			if c == '\n' {
+				return i + 1, true
+			}
+			if c != ' ' && c != '\t' && c != '\r' {
+				return i, true
+			}
+		case k.inString:
+			switch {
+			case k.escaped:
+				k.escaped = false
+			case c == '\\':
+				k.escaped = true
+			case c == '"':
+				k.inString = false
+			}
+		case c == '"':
+			k.inString = true
+		case c == '{' || c == '[':
+			k.depth++
+			k.started = true
+		case c == '}' || c == ']':
+			k.depth--
+		}
+	}
+	return len(b), false
 }
 
 // record returns the length of the complete record at buf[off:], or 0 if
@@ -146,6 +277,7 @@ func (s *eventStream) record() (int, error) {
 			return 0, nil
 		}
 		s.ev = Event{}
+		s.attrObjs = s.attrObjs[:0]
 		s.rec = rec
 		end, err := jsonscan.ObjectMembers(rec, i, 0, s.member)
 		s.rec = nil
@@ -183,10 +315,49 @@ func (s *eventStream) emit(n int) error {
 	s.valEnd, s.scanned = 0, 0
 	ev := s.ev
 	s.ev = Event{}
-	if s.keep != nil && !s.keep(ev) {
+	if n > MaxEventRecord {
+		// Complete, but over the bound all the same: dropped alike.
+		if s.oversize != nil {
+			s.oversize()
+		}
 		return nil
 	}
+	verdict := KeepEvent
+	if s.decide != nil {
+		verdict = s.decide(ev)
+	}
+	switch verdict {
+	case DropEvent:
+		return nil
+	case KeepWithoutOldName:
+		return s.write(trimSpace(withoutOldName(rec, s.attrObjs)))
+	}
 	return s.write(trimSpace(rec))
+}
+
+// withoutOldName rebuilds each Attributes object of rec that has an
+// "oldName" member from its other members, byte for byte.
+func withoutOldName(rec []byte, objs []attrObject) []byte {
+	e := editor{body: rec}
+	for _, o := range objs {
+		kept := make([][]byte, 0, len(o.members))
+		removed := false
+		for _, m := range o.members {
+			if m.oldName {
+				removed = true
+				continue
+			}
+			kept = append(kept, rec[m.start:m.end])
+		}
+		if removed {
+			e.replace(o.start, o.end, "{"+string(bytes.Join(kept, []byte(",")))+"}")
+		}
+	}
+	out, err := e.apply()
+	if err != nil {
+		return rec
+	}
+	return out
 }
 
 // trimSpace cuts a run of whitespace at the start of p to its last
@@ -237,7 +408,10 @@ func (s *eventStream) read() error {
 	}
 	need := max(len(s.buf), minRead)
 	if cap(s.buf)-len(s.buf) < need {
-		grown := make([]byte, len(s.buf), max(2*cap(s.buf), len(s.buf)+need, initialWindow))
+		// Never beyond what one bounded record needs: past it the record
+		// is discarded as it streams (see run).
+		size := min(max(2*cap(s.buf), len(s.buf)+need, initialWindow), max(MaxEventRecord+2*minRead, len(s.buf)+minRead))
+		grown := make([]byte, len(s.buf), size)
 		copy(grown, s.buf)
 		s.buf = grown
 	}
@@ -315,6 +489,7 @@ func (s *eventStream) actorMember(key []byte, vs, ve int) error {
 			if s.ev.Actor.Attributes == nil {
 				s.ev.Actor.Attributes = make(map[string]string)
 			}
+			s.attrObjs = append(s.attrObjs, attrObject{start: vs, end: ve})
 			_, err := jsonscan.ObjectMembers(s.rec, vs, 2, s.attribute)
 			return err
 		}
@@ -338,6 +513,10 @@ func (s *eventStream) attribute(key []byte, vs, ve int) error {
 		return errEventAttrs
 	}
 	s.ev.Actor.Attributes[k] = v
+	// key aliases s.rec (jsonscan.ObjectMembers): its opening quote is at
+	// cap(rec)-cap(key)-1.
+	o := &s.attrObjs[len(s.attrObjs)-1]
+	o.members = append(o.members, attrMember{start: cap(s.rec) - cap(key) - 1, end: ve, oldName: k == "oldName"})
 	return nil
 }
 

@@ -276,3 +276,41 @@ func TestEventsHugeRecord(t *testing.T) {
 		t.Errorf("huge record took %v", d)
 	}
 }
+
+func TestFilterEventsRemovesTheOldNameOfARename(t *testing.T) {
+	in := `{"Type":"container","Action":"rename","Actor":{"ID":"c1","Attributes":{"image":"x","name":"web","oldName":"/secret-db"}},"time":1}` + "\n" +
+		`{"Type":"container","Action":"rename","Actor":{"ID":"c2","Attributes":{"oldName":"/secret-db"},"Attributes":{"oldName":"/secret-db","name":"api"}},"time":2}` + "\n" +
+		`{"Type":"container","Action":"start","Actor":{"ID":"c3","Attributes":{"name":"web"}},"time":3}` + "\n"
+	want := `{"Type":"container","Action":"rename","Actor":{"ID":"c1","Attributes":{"image":"x","name":"web"}},"time":1}` + "\n" +
+		`{"Type":"container","Action":"rename","Actor":{"ID":"c2","Attributes":{},"Attributes":{"name":"api"}},"time":2}` + "\n" +
+		`{"Type":"container","Action":"start","Actor":{"ID":"c3","Attributes":{"name":"web"}},"time":3}` + "\n"
+	var out bytes.Buffer
+	err := FilterEvents(&out, iotest.OneByteReader(strings.NewReader(in)), EventOptions{Decide: func(ev Event) Verdict {
+		if ev.Action == "rename" {
+			return KeepWithoutOldName
+		}
+		return KeepEvent
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestFilterEventsDropsOversizedEventsUnheld(t *testing.T) {
+	huge := `{"Type":"container","Action":"start","Actor":{"ID":"c1","Attributes":{"x":"` + strings.Repeat(`a\"}{`, MaxEventRecord/4) + `"}}}` + "\n"
+	in := `{"Type":"container","Action":"start","Actor":{"ID":"c0"}}` + "\n" + huge +
+		`{"Type":"container","Action":"stop","Actor":{"ID":"c2"}}` + "\n"
+	var out bytes.Buffer
+	oversized := 0
+	err := FilterEvents(&out, strings.NewReader(in), EventOptions{Oversize: func() { oversized++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Type":"container","Action":"start","Actor":{"ID":"c0"}}` + "\n" + `{"Type":"container","Action":"stop","Actor":{"ID":"c2"}}` + "\n"
+	if out.String() != want || oversized != 1 {
+		t.Errorf("got %d bytes (%d oversized), want the two small events only", out.Len(), oversized)
+	}
+}

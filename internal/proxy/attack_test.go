@@ -1,10 +1,15 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -91,4 +96,102 @@ func TestEnginePollingModeFollowsARecreatedContainerAtOnce(t *testing.T) {
 	got := rawDo(t, p.Host, "GET", "/containers/"+name+"/json", nil, nil)
 	want := rawDo(t, e.Host, "GET", "/containers/"+name+"/json", nil, nil)
 	assertSameAnswer(t, got, want)
+}
+
+// eventLine is what a test compares of one event.
+type eventLine struct {
+	Type, Action string
+	Actor        struct {
+		ID         string
+		Attributes map[string]string
+	}
+	raw string
+}
+
+// followEvents streams GET /events from the proxy until stop says so (or
+// 15 s pass), returning the events read.
+func followEvents(t *testing.T, p *testProxy, query string, stop func(eventLine) bool) []eventLine {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/events?"+query, nil)
+	resp, err := p.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []eventLine
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev eventLine
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		ev.raw = sc.Text()
+		out = append(out, ev)
+		if stop != nil && stop(ev) {
+			return out
+		}
+	}
+	if stop != nil {
+		t.Fatalf("the events stream ended before the awaited event; read %d", len(out))
+	}
+	return out
+}
+
+// A rename is decided by the container's new name, and a replay decides as
+// the live stream did, including the network events of a container removed
+// since.
+func TestEngineEventsAcrossRenamesAndRemovals(t *testing.T) {
+	e, prefix, p := nameScenario(t)
+	net := e.Network(t, "")
+	c := e.Run(t, enginetest.RunSpec{Name: prefix + "-a", Network: net})
+	hiddenName := enginetest.UniqueName(t, "secretname")
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+
+	destroyed := func(ev eventLine) bool { return ev.Action == "destroy" && ev.Actor.ID == c.ID }
+	done := make(chan []eventLine)
+	go func() { done <- followEvents(t, p, "since="+strconv.FormatInt(time.Now().Unix(), 10), destroyed) }()
+	time.Sleep(300 * time.Millisecond) // let the stream open
+	ctx := context.Background()
+	for _, name := range []string{hiddenName, prefix + "-b"} {
+		if _, err := e.Client.ContainerRename(ctx, c.ID, client.ContainerRenameOptions{NewName: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Client.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	live := <-done
+
+	summarize := func(evs []eventLine) []string {
+		var out []string
+		for _, ev := range evs {
+			switch {
+			case ev.Actor.ID == c.ID:
+				out = append(out, ev.Type+" "+ev.Action+" "+ev.Actor.Attributes["name"])
+			case ev.Actor.Attributes["container"] == c.ID:
+				out = append(out, ev.Type+" "+ev.Action)
+			}
+			if strings.Contains(ev.raw, hiddenName) {
+				t.Errorf("an event shows the hidden name: %s", ev.raw)
+			}
+			if ev.Action == "rename" && ev.Actor.Attributes["oldName"] != "" && !strings.Contains(ev.Actor.Attributes["oldName"], prefix) {
+				t.Errorf("a rename shows a hidden old name: %s", ev.raw)
+			}
+		}
+		return out
+	}
+	got := summarize(live)
+	if !slices.Contains(got, "container rename "+prefix+"-b") {
+		t.Errorf("the rename that made the container visible again was not seen: %q", got)
+	}
+	if !slices.Contains(got, "network disconnect") {
+		t.Errorf("the visible container's network disconnect was not seen: %q", got)
+	}
+	replay := followEvents(t, p, "since="+since+"&until="+strconv.FormatInt(time.Now().Unix()+1, 10), nil)
+	if r := summarize(replay); !slices.Equal(r[len(r)-len(got):], got) {
+		t.Errorf("live and replayed streams disagree:\n live   %q\n replay %q", got, r)
+	}
 }

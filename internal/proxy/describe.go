@@ -23,10 +23,10 @@ import (
 // changes.
 
 // containerVisible reports whether the container with this full ID is
-// visible: from the index, or settled upstream for one it does not know
-// (a destroyed container is not visible).
+// visible: from the index (a removed one as it was when it went), or
+// settled upstream for one it never saw.
 func (p *Proxy) containerVisible(ctx context.Context, id string) bool {
-	if _, visible, ok := p.index.Known(id); ok {
+	if _, visible, ok := p.index.Seen(id); ok {
 		return visible
 	}
 	if len(id) != 64 || !isLowerHex(id) {
@@ -210,7 +210,12 @@ func (p *Proxy) serveEvents(w http.ResponseWriter, r *http.Request, rt *route.Ro
 		pr, pw := io.Pipe()
 		go func() {
 			defer src.Close()
-			pw.CloseWithError(filter.Events(pw, src, func(ev filter.Event) bool { return p.eventVisible(ctx, ev) }, nil))
+			pw.CloseWithError(filter.FilterEvents(pw, src, filter.EventOptions{
+				Decide: func(ev filter.Event) filter.Verdict { return p.decideEvent(ctx, ev) },
+				Oversize: func() {
+					p.logger.Warn("dropped an event larger than the proxy holds", "route", rt.Name(), "max_bytes", filter.MaxEventRecord)
+				},
+			}))
 		}()
 		resp.Body = &streamedBody{Reader: pr, pipe: pr}
 		resp.ContentLength = -1
@@ -219,48 +224,55 @@ func (p *Proxy) serveEvents(w http.ResponseWriter, r *http.Request, rt *route.Ro
 	}})
 }
 
-// engineEventKeys are the attributes the engine adds to a container
-// event's labels; a label filter never matches them, so a label of the
-// same name (which the engine overwrote) cannot make an event visible.
-var engineEventKeys = map[string]bool{
-	"image": true, "name": true, "exitCode": true, "execDuration": true, "signal": true,
-	"oldName": true, "execID": true, "comment": true, "imageID": true, "imageRef": true, "path": true,
-}
-
-// eventVisible decides one event: container events by their container
-// (from the index, or for a container it no longer knows, such as a
-// destroyed one, from the event's own attributes: labels and name); network
-// and volume events by the container they name; service events by their
-// service. Other event types describe no container.
-func (p *Proxy) eventVisible(ctx context.Context, ev filter.Event) bool {
+// decideEvent decides one event. A container event is decided on its own
+// attributes: the container's name at the time of the event, and whether
+// its labels make it visible (from the index, which keeps that for removed
+// containers too, or from the event's own labels), so the decision never
+// lags behind the index and a replay decides as the live stream did. A
+// rename is decided by the new name: one onto a hidden name is dropped, and
+// one that makes a container visible is kept without the old, hidden name.
+// Network and volume events are decided by the container they name, service
+// events by their service; other events describe no container.
+func (p *Proxy) decideEvent(ctx context.Context, ev filter.Event) filter.Verdict {
+	keep := func(visible bool) filter.Verdict {
+		if visible {
+			return filter.KeepEvent
+		}
+		return filter.DropEvent
+	}
 	switch ev.Type {
 	case "container":
 		id := ev.Actor.ID
 		if id == "" {
-			return false // prune: it counts what hidden containers freed too
+			return filter.DropEvent // prune: it counts what hidden containers freed too
 		}
-		if _, visible, ok := p.index.Known(id); ok {
-			return visible
+		attrs := ev.Actor.Attributes
+		byLabels, _, known := p.index.Seen(id)
+		if !known {
+			byLabels = p.vis.ByLabels(index.EventLabels(attrs))
 		}
-		labels := make(map[string]string, len(ev.Actor.Attributes))
-		for k, v := range ev.Actor.Attributes {
-			if !engineEventKeys[k] {
-				labels[k] = v
-			}
+		if !byLabels && !p.vis.ByName(eventName(attrs["name"])) {
+			return filter.DropEvent
 		}
-		return p.vis.Container("/"+strings.TrimPrefix(ev.Actor.Attributes["name"], "/"), labels)
+		if ev.Action == "rename" && !byLabels && !p.vis.ByName(eventName(attrs["oldName"])) {
+			return filter.KeepWithoutOldName
+		}
+		return filter.KeepEvent
 	case "network", "volume":
 		if c := ev.Actor.Attributes["container"]; c != "" {
-			return p.containerVisible(ctx, c)
+			return keep(p.containerVisible(ctx, c))
 		}
-		return true
+		return filter.KeepEvent
 	case "service":
-		return p.vis.ServiceID(ctx, ev.Actor.ID)
+		return keep(p.vis.ServiceID(ctx, ev.Actor.ID))
 	case "":
-		return false // an event the proxy cannot place
+		return filter.DropEvent // an event the proxy cannot place
 	}
-	return true
+	return filter.KeepEvent
 }
+
+// eventName is a container name from an event attribute, with its slash.
+func eventName(name string) string { return "/" + strings.TrimPrefix(name, "/") }
 
 // serveImageExport refuses to export an image committed from a hidden
 // container: the tarball's config names that container and carries its

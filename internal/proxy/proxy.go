@@ -27,6 +27,8 @@ type Index interface {
 	Resolve(ctx context.Context, ref string) (index.Decision, error)
 	// Known describes an indexed container by full ID, without upstream call.
 	Known(id string) (name string, visible, ok bool)
+	// Seen is Known for containers indexed now or removed since.
+	Seen(id string) (byLabels, visible, ok bool)
 	// HiddenID and HiddenName recognise hidden containers in messages.
 	HiddenID(prefix string) bool
 	HiddenName(name string) bool
