@@ -303,6 +303,36 @@ func (x *Index) HiddenID(prefix string) bool {
 	return false
 }
 
+// HiddenRef reports whether ref, resolved as the engine resolves it among
+// every indexed container (full ID, exact name, ID prefix), names a hidden
+// one, so that a visible container's configuration quoting it (VolumesFrom
+// "secret-db:ro", PidMode "container:secret-db") can be redacted. An ID
+// prefix shared with any hidden container counts.
+func (x *Index) HiddenRef(ref string) bool {
+	if ref == "" {
+		return false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e, ok := x.byID.Peek(ref); ok {
+		return !e.visible
+	}
+	if id, ok := x.names[normalizeName(ref)]; ok {
+		e, _ := x.byID.Peek(id)
+		return !e.visible
+	}
+	if !isHex(ref) {
+		return false
+	}
+	i, _ := slices.BinarySearch(x.allIDs, ref)
+	for ; i < len(x.allIDs) && strings.HasPrefix(x.allIDs[i], ref); i++ {
+		if e, ok := x.byID.Peek(x.allIDs[i]); ok && !e.visible {
+			return true
+		}
+	}
+	return false
+}
+
 // HiddenName reports whether name (with or without its slash) is the name of
 // an indexed hidden container.
 func (x *Index) HiddenName(name string) bool {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
@@ -193,5 +194,59 @@ func TestEngineEventsAcrossRenamesAndRemovals(t *testing.T) {
 	replay := followEvents(t, p, "since="+since+"&until="+strconv.FormatInt(time.Now().Unix()+1, 10), nil)
 	if r := summarize(replay); !slices.Equal(r[len(r)-len(got):], got) {
 		t.Errorf("live and replayed streams disagree:\n live   %q\n replay %q", got, r)
+	}
+}
+
+// A visible container an admin created with --volumes-from, --link and
+// --pid naming a hidden container must not name it through the proxy; nor
+// may a hidden container's link to a visible one show in its Names.
+func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
+	s := newScenario(t, false)
+	ctx := context.Background()
+	// A hidden container linking to the visible one: the engine adds the
+	// alias "/<linker>/<alias>" to the visible one's Names.
+	linker := enginetest.UniqueName(t, "linker")
+	hl, err := s.e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       linker,
+		Config:     &container.Config{Image: s.e.TestImage(t), Labels: map[string]string{enginetest.LabelTest: t.Name()}},
+		HostConfig: &container.HostConfig{NetworkMode: "none", Links: []string{s.visible.Name + ":backend"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = s.e.Client.ContainerRemove(context.Background(), hl.ID, client.ContainerRemoveOptions{Force: true}) })
+	// A visible container naming the hidden one every way.
+	name := enginetest.UniqueName(t, "admin")
+	vc, err := s.e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: name,
+		Config: &container.Config{Image: s.e.TestImage(t), Labels: map[string]string{
+			enginetest.LabelTest: t.Name(), s.key + ".app": "admin",
+		}},
+		HostConfig: &container.HostConfig{
+			NetworkMode: "none",
+			VolumesFrom: []string{s.hidden.Name + ":ro"},
+			Links:       []string{s.hidden.Name + ":db"},
+			PidMode:     container.PidMode("container:" + s.hidden.Name),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = s.e.Client.ContainerRemove(context.Background(), vc.ID, client.ContainerRemoveOptions{Force: true}) })
+	direct := rawDo(t, s.e.Host, "GET", "/containers/"+vc.ID+"/json", nil, nil)
+	if !strings.Contains(direct.Body, s.hidden.Name) {
+		t.Fatalf("test premise: the engine's inspect names the hidden container: %s", direct.Body)
+	}
+	enginetest.Eventually(t, 2*time.Second, "the new visible container is indexed", func() bool {
+		return rawDo(t, s.proxy.Host, "GET", "/containers/"+name+"/json", nil, nil).Status == http.StatusOK
+	})
+	for _, target := range []string{"/containers/" + name + "/json", "/v1.41/containers/" + vc.ID + "/json", "/containers/json?all=1", "/containers/" + s.visible.Name + "/json"} {
+		got := rawDo(t, s.proxy.Host, "GET", target, nil, nil)
+		for _, secret := range []string{s.hidden.Name, s.hidden.ID[:12], linker} {
+			if strings.Contains(got.Body, secret) {
+				i := strings.Index(got.Body, secret)
+				t.Errorf("GET %s names hidden %q: …%s…", target, secret, got.Body[max(0, i-80):min(len(got.Body), i+80)])
+			}
+		}
 	}
 }

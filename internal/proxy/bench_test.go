@@ -946,7 +946,7 @@ func BenchmarkListPath(b *testing.B) {
 			f := newBenchEngine(b, n)
 			p, _ := benchLiveProxy(b, f.Host, benchFilters, nil, nil)
 			filterRun := func(dst io.Writer, src io.Reader) error {
-				_, err := filter.ContainerList(modeRefWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
+				_, err := filter.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
 				return err
 			}
 			copyRun := func(dst io.Writer, src io.Reader) error {

@@ -240,6 +240,11 @@ func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 			return errors.Join(errBadUpstreamAnswer, err)
 		}
 	}
+	// A visible container can name hidden ones: --volumes-from, --link
+	// and --pid/--ipc/--network container:<name or ID>.
+	if out, err = filter.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err != nil {
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
 	setBody(resp, p.redactHexRuns(out))
 	return nil
 }
@@ -274,7 +279,7 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 				return nil
 			}
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
-				counts, err := filter.ContainerList(modeRefWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
+				counts, err := filter.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
 				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 				return err
 			})

@@ -32,6 +32,7 @@ type Index interface {
 	// HiddenID and HiddenName recognise hidden containers in messages.
 	HiddenID(prefix string) bool
 	HiddenName(name string) bool
+	HiddenRef(ref string) bool
 	// Invalidate settles a container the engine answered "No such
 	// container" for although the index held it.
 	Invalidate(ctx context.Context, id string) error

@@ -182,19 +182,36 @@ func (p *Proxy) redactHexRuns(b []byte) []byte {
 	return append(out, b[last:]...)
 }
 
-// modeRefWriter redacts hidden IDs in "container:<id>" values of the list
-// elements written through it. The list filter writes each element whole,
-// so no ID spans two writes.
-type modeRefWriter struct {
+// listElementWriter redacts what a visible container's list element says
+// of hidden containers: "container:<ref>" network modes naming one (by ID
+// or name) and legacy link aliases "/<hidden linker>/<alias>" in its Names.
+// The list filter writes each element whole (possibly after its "[" or
+// "," separator), so no reference spans two writes.
+type listElementWriter struct {
 	p   *Proxy
 	dst interface{ Write([]byte) (int, error) }
 }
 
-func (w modeRefWriter) Write(b []byte) (int, error) {
-	if !bytes.Contains(b, []byte(`"container:`)) {
+func (w listElementWriter) Write(b []byte) (int, error) {
+	sep, elem := b[:0], b
+	if len(b) > 1 && (b[0] == '[' || b[0] == ',') {
+		sep, elem = b[:1], b[1:]
+	}
+	if len(elem) == 0 || elem[0] != '{' {
 		return w.dst.Write(b)
 	}
-	if _, err := w.dst.Write(w.p.redactHexRuns(b)); err != nil {
+	out := elem
+	if bytes.Contains(out, []byte(`"container:`)) {
+		if clean, err := filter.RedactInspectRefs(out, w.p.index.HiddenRef, hiddenPlaceholder); err == nil {
+			out = clean
+		}
+		out = w.p.redactHexRuns(out)
+	}
+	out = filter.DropHiddenAliases(out, w.p.index.HiddenName)
+	if &out[0] == &elem[0] && len(out) == len(elem) {
+		return w.dst.Write(b)
+	}
+	if _, err := w.dst.Write(append(append([]byte{}, sep...), out...)); err != nil {
 		return 0, err
 	}
 	return len(b), nil
