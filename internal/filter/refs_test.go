@@ -6,7 +6,9 @@ import (
 )
 
 func TestRedactInspectRefs(t *testing.T) {
-	hidden := func(ref string) bool { return ref == "secret-db" || ref == "/secret-db" || strings.HasPrefix("abcdef0123456789", ref) && len(ref) >= 4 }
+	hidden := func(ref string) bool {
+		return ref == "secret-db" || ref == "/secret-db" || strings.HasPrefix("abcdef0123456789", ref) && len(ref) >= 4
+	}
 	in := `{"Id":"x","HostConfig":{"VolumesFrom":["secret-db:ro","web"],"Links":["/secret-db:/app/db","/web:/app/web"],"PidMode":"container:secret-db","IpcMode":"container:abcdef","NetworkMode":"container:web"},"Name":"/app"}`
 	want := `{"Id":"x","HostConfig":{"VolumesFrom":["(hidden):ro","web"],"Links":["(hidden):/app/db","/web:/app/web"],"PidMode":"container:(hidden)","IpcMode":"container:(hidden)","NetworkMode":"container:web"},"Name":"/app"}`
 	got, err := RedactInspectRefs([]byte(in), hidden, "(hidden)")
@@ -26,8 +28,8 @@ func TestDropHiddenAliases(t *testing.T) {
 	hidden := func(name string) bool { return name == "/secret" }
 	for in, want := range map[string]string{
 		`{"Id":"a","Names":["/web","/secret/web-alias","/app/web"],"Labels":{"a":"b","c":"d"}}`: `{"Id":"a","Names":["/web","/app/web"],"Labels":{"a":"b","c":"d"}}`,
-		`{"Id":"a","Names":["/web"],"Labels":{"a":"b","c":"d"}}`:                               `{"Id":"a","Names":["/web"],"Labels":{"a":"b","c":"d"}}`,
-		`{"Id":"a","Names":["/secret/x","/web"]}`:                                              `{"Id":"a","Names":["/web"]}`,
+		`{"Id":"a","Names":["/web"],"Labels":{"a":"b","c":"d"}}`:                                `{"Id":"a","Names":["/web"],"Labels":{"a":"b","c":"d"}}`,
+		`{"Id":"a","Names":["/secret/x","/web"]}`:                                               `{"Id":"a","Names":["/web"]}`,
 	} {
 		if got := DropHiddenAliases([]byte(in), hidden); string(got) != want {
 			t.Errorf("DropHiddenAliases(%s) = %s, want %s", in, got, want)

@@ -214,7 +214,9 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = s.e.Client.ContainerRemove(context.Background(), hl.ID, client.ContainerRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = s.e.Client.ContainerRemove(context.Background(), hl.ID, client.ContainerRemoveOptions{Force: true})
+	})
 	// A visible container naming the hidden one every way.
 	name := enginetest.UniqueName(t, "admin")
 	vc, err := s.e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
@@ -232,7 +234,9 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = s.e.Client.ContainerRemove(context.Background(), vc.ID, client.ContainerRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = s.e.Client.ContainerRemove(context.Background(), vc.ID, client.ContainerRemoveOptions{Force: true})
+	})
 	direct := rawDo(t, s.e.Host, "GET", "/containers/"+vc.ID+"/json", nil, nil)
 	if !strings.Contains(direct.Body, s.hidden.Name) {
 		t.Fatalf("test premise: the engine's inspect names the hidden container: %s", direct.Body)
