@@ -182,7 +182,7 @@ func (p *Proxy) visibleCounts(ctx context.Context) (filter.ContainerCounts, map[
 		c.Total++
 		perImage[el.ImageID]++
 		switch el.State {
-		case "running", "restarting":
+		case "running": // a restarting container counts as stopped, as in the engine
 			c.Running++
 		case "paused":
 			c.Paused++

@@ -78,3 +78,25 @@ func TestDiskUsageByTypeRecountsFromVisibleContainers(t *testing.T) {
 		t.Errorf("df?type=image = %s, want %s (one visible container, no container section)", body, want)
 	}
 }
+
+// The engine counts a restarting container as stopped in /info; a real
+// engine cannot hold one in that state long enough to compare, so the FAKE
+// engine lists one.
+func TestInfoCountsRestartingContainersAsStopped(t *testing.T) {
+	info := func(f *fakeEngine, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ID":"x","Containers":9,"ContainersRunning":5,"ContainersPaused":1,"ContainersStopped":3,"Images":1}`+"\n")
+	}
+	f := newFakeEngine(t, fakeEngineOptions{cases: map[string]fakeCase{"info": info}})
+	restarting := newFakeContainer("/fake-flappy", map[string]string{"fake.app": "flappy"})
+	restarting.State = "restarting"
+	paused := newFakeContainer("/fake-paused", map[string]string{"fake.app": "p"})
+	paused.State = "paused"
+	f.world = append(f.world, restarting, paused)
+	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
+	got := fakeDo(t, p, "GET", "/info", "info")
+	want := `{"ID":"x","Containers":4,"ContainersRunning":2,"ContainersPaused":1,"ContainersStopped":1,"Images":1}` + "\n"
+	if got.Status != http.StatusOK || string(got.Body) != want {
+		t.Errorf("/info = %d %s, want %s", got.Status, got.Body, want)
+	}
+}

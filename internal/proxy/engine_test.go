@@ -292,24 +292,38 @@ func TestEnginePingIsTransparent(t *testing.T) {
 	}
 }
 
-func TestEngineRefusesUncleanPaths(t *testing.T) {
+// Paths the engine's router would not serve as written (dot segments,
+// empty segments) get the engine's own redirect to the cleaned path, which
+// a client following it sends as a new request, decided afresh; nothing
+// about the path reaches the upstream. An encoded slash that would change
+// the route is refused.
+func TestEngineRedirectsUncleanPathsLikeTheEngine(t *testing.T) {
 	s := newScenario(t, false)
 	for _, target := range []string{
 		"/containers/" + s.visible.Name + "/../" + s.hidden.Name + "/json",
 		"//containers/" + s.hidden.Name + "/json",
+		"/containers//" + s.visible.Name + "/json?size=1",
 		"/containers/" + s.visible.Name + "/%2e%2e/" + s.hidden.Name + "/json",
 		"/v1.41/containers/./" + s.hidden.Name + "/json",
-		"/containers/" + s.hidden.Name + "%2Fjson",
 	} {
 		t.Run(target, func(t *testing.T) {
 			got := rawDo(t, s.proxy.Host, "GET", target, nil, nil)
-			if got.Status != http.StatusBadRequest || !strings.HasPrefix(got.Header.Get("Content-Type"), "application/json") {
-				t.Errorf("%s = %d %s, want a JSON 400", target, got.Status, got.Body)
+			want := rawDo(t, s.e.Host, "GET", target, nil, nil)
+			if want.Status != http.StatusMovedPermanently {
+				t.Fatalf("test premise: the engine redirects %s: %d", target, want.Status)
 			}
-			if strings.Contains(got.Body, s.hidden.ID[:12]) || strings.Contains(got.Body, s.secret) {
-				t.Errorf("the refusal leaks the hidden container: %s", got.Body)
+			assertSameAnswer(t, got, want)
+			// Followed, the redirect is decided like any request.
+			if loc := got.Header.Get("Location"); strings.Contains(loc, s.hidden.Name) {
+				if next := rawDo(t, s.proxy.Host, "GET", loc, nil, nil); next.Status != http.StatusNotFound {
+					t.Errorf("following %s = %d, want the hidden container's 404", loc, next.Status)
+				}
 			}
 		})
+	}
+	got := rawDo(t, s.proxy.Host, "GET", "/containers/"+s.hidden.Name+"%2Fjson", nil, nil)
+	if got.Status != http.StatusBadRequest || !strings.HasPrefix(got.Header.Get("Content-Type"), "application/json") || strings.Contains(got.Body, s.hidden.ID[:12]) {
+		t.Errorf("an encoded slash that changes the route = %d %s, want a JSON 400", got.Status, got.Body)
 	}
 	if leaked := s.seen.mentioning(s.hidden.Name, s.hidden.ID); len(leaked) > 0 {
 		t.Errorf("unclean paths reached the upstream: %q", leaked)

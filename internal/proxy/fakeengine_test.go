@@ -52,6 +52,7 @@ type fakeContainer struct {
 	Name   string // "/fake-web"
 	Labels map[string]string
 	Env    []string
+	State  string // "" is running
 }
 
 // fakeID is a stable 64-hex container ID derived from a name.
@@ -283,7 +284,11 @@ func (f *fakeEngine) writeList(w http.ResponseWriter, world []fakeContainer) {
 	}
 	list := make([]summary, 0, len(world))
 	for _, c := range world {
-		list = append(list, summary{Id: c.ID, Names: []string{c.Name}, Image: "fake:latest", Labels: c.Labels, State: "running"})
+		state := c.State
+		if state == "" {
+			state = "running"
+		}
+		list = append(list, summary{Id: c.ID, Names: []string{c.Name}, Image: "fake:latest", Labels: c.Labels, State: state})
 	}
 	fakeJSON(w, http.StatusOK, list)
 }

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -127,14 +129,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.logAudit(ctx, r, rec, a, start)
 
 	rt, err := route.Parse(r.Method, r.URL.Path, r.URL.EscapedPath())
-	if err == nil && strings.HasPrefix(r.RequestURI, "//") {
-		// net/http reads "//containers/x/json" as host "containers" and
-		// path "/x/json"; the engine would too, but no client means that.
-		err = route.ErrUnclean
+	if errors.Is(err, route.ErrUnclean) {
+		// The engine's router answers a path with dot or empty segments
+		// with a redirect to its cleaned form and serves nothing; a client
+		// that follows it sends a new request, decided afresh.
+		a.reason = "redirected to the cleaned path"
+		redirectToCleanPath(rec, r)
+		return
 	}
 	if err != nil {
-		// The engine would redirect such a path; a proxy must not decide on
-		// one path and let the engine act on another.
+		// An encoded slash that changes the route: the engine would route
+		// the decoded path, which the client may not mean.
 		a.reason = err.Error()
 		p.writeEngineError(rec, http.StatusBadRequest, "invalid request path: "+err.Error())
 		return
@@ -217,6 +222,23 @@ var swarmRoutes = map[route.Op]bool{
 	route.OpServiceList: true, route.OpServiceInspect: true, route.OpServiceLogs: true,
 	route.OpServiceCreate: true, route.OpServiceUpdate: true, route.OpServiceDelete: true,
 	route.OpTaskList: true, route.OpTaskInspect: true, route.OpTaskLogs: true,
+}
+
+// redirectToCleanPath answers as the engine's router (gorilla/mux) does for
+// a path that is not clean: 301 to the path cleaned of dot and empty
+// segments (a trailing slash kept), query kept, no body, no engine headers.
+func redirectToCleanPath(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	clean := path.Clean(p)
+	if p[len(p)-1] == '/' && clean != "/" {
+		clean += "/"
+	}
+	u := url.URL{Path: clean, RawQuery: r.URL.RawQuery}
+	w.Header().Set("Location", u.String())
+	w.WriteHeader(http.StatusMovedPermanently)
 }
 
 // noExperimentalHeader drops Docker-Experimental, which the engine's version
