@@ -7,12 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
+	// net/http logs through the standard logger, and one of its lines
+	// quotes the bytes an upstream sent past the end of an answer, which
+	// can be anything the engine holds: keep them out.
+	log.SetOutput(withoutUpstreamBytes{os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()

@@ -32,6 +32,9 @@ type Config struct {
 	// MaxBodySize bounds request bodies the proxy must read to decide (create,
 	// network connect, commit): larger ones are refused with 413.
 	MaxBodySize int64
+	// BodyTimeout bounds how long a request body may take: the whole of one
+	// the proxy reads to decide, and any pause in one streamed upstream.
+	BodyTimeout time.Duration
 	// Listen is where the proxy serves clients.
 	Listen Endpoint
 	// LogLevel and LogJSON shape the logger.
@@ -68,6 +71,7 @@ const (
 	DefaultIndexCapacity = 65536
 	DefaultPollInterval  = 5 * time.Second
 	DefaultMaxBodySize   = 1 << 20
+	DefaultBodyTimeout   = 30 * time.Second
 )
 
 // Load reads the configuration through getenv (os.Getenv in production, a map
@@ -130,6 +134,16 @@ func Load(getenv func(string) string) (Config, error) {
 			problem("MAX_BODY_SIZE=%q: want a number of bytes, at least 1024", v)
 		} else {
 			cfg.MaxBodySize = n
+		}
+	}
+
+	cfg.BodyTimeout = DefaultBodyTimeout
+	if v := strings.TrimSpace(getenv("BODY_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			problem("BODY_TIMEOUT=%q: want a duration of at least 100ms, such as 30s", v)
+		} else {
+			cfg.BodyTimeout = d
 		}
 	}
 

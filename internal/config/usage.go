@@ -26,6 +26,9 @@ Environment:
                                                      container created through the proxy must be visible
   MAX_BODY_SIZE     1048576                          bytes of a request body the proxy reads to decide
                                                      (create, network connect, commit); larger: 413
+  BODY_TIMEOUT      30s                              how long a request body may take: the whole of one
+                                                     the proxy reads to decide, any pause in one it
+                                                     streams to the engine; slower clients are cut off
   PORT              2375                             listen port (all interfaces)
   LISTEN            :$PORT                           full listen address: host:port or unix:///path
   LOG_LEVEL         info                             debug, info, warn or error

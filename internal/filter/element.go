@@ -25,6 +25,9 @@ const dedupeLinearMax = 64
 type element struct {
 	buf []byte // the window the raw slices below point into
 
+	// id is the raw contents of the last "Id" string member, nil for none.
+	id []byte
+
 	// From the last member binding to Names (encoding/json keeps the last).
 	hasFirst, hasPrimary bool
 	first, primary       []byte // raw contents of the first entry and of the primary name
@@ -47,6 +50,7 @@ type pair struct {
 // reset prepares e for scanning an element of buf.
 func (e *element) reset(buf []byte) {
 	e.buf = buf
+	e.id = nil
 	e.hasFirst, e.hasPrimary = false, false
 	e.first, e.primary = nil, nil
 	clear(e.labels) // drop references into old windows
@@ -57,6 +61,10 @@ func (e *element) reset(buf []byte) {
 // depth 2: the list array and the element object enclose member values.
 func (e *element) member(key []byte, vs, ve int) error {
 	switch {
+	case jsonscan.KeyEqualFold(key, "Id"):
+		if e.buf[vs] == '"' {
+			e.id = e.buf[vs+1 : ve-1]
+		}
 	case jsonscan.KeyEqualFold(key, "Names"):
 		e.hasFirst, e.hasPrimary = false, false
 		e.first, e.primary = nil, nil
@@ -136,6 +144,12 @@ func (e *element) primaryName() string {
 		return ""
 	}
 	s, _ := jsonscan.Unquote(raw) // validated while scanning
+	return s
+}
+
+// idString is the element's Id, unquoted.
+func (e *element) idString() string {
+	s, _ := jsonscan.Unquote(e.id) // validated while scanning
 	return s
 }
 

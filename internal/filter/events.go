@@ -195,53 +195,20 @@ func (s *eventStream) run() error {
 // oversized record ends.
 func (s *eventStream) discard() {
 	n, done := s.skip.feed(s.buf[s.off:])
-	s.off += n
-	s.consumed += int64(n)
 	if done {
+		// The record's own newline goes with it.
+		rest := s.buf[s.off+n:]
+		j := 0
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t' || rest[j] == '\r') {
+			j++
+		}
+		if j < len(rest) && rest[j] == '\n' {
+			n += j + 1
+		}
 		s.skip = nil
 	}
-}
-
-// skipper follows an object byte by byte (strings, escapes and nesting)
-// without holding it, to find where a record ends.
-type skipper struct {
-	started, inString, escaped bool
-	depth                      int
-}
-
-// feed consumes b up to the end of the record (its closing brace, then
-// whitespace up to and including a newline) and reports how much it
-// consumed and whether the record ended.
-func (k *skipper) feed(b []byte) (int, bool) {
-	for i, c := range b {
-		switch {
-		case k.started && k.depth == 0:
-			// Past the object: its trailing blanks and newline.
-			if c == '\n' {
-				return i + 1, true
-			}
-			if c != ' ' && c != '\t' && c != '\r' {
-				return i, true
-			}
-		case k.inString:
-			switch {
-			case k.escaped:
-				k.escaped = false
-			case c == '\\':
-				k.escaped = true
-			case c == '"':
-				k.inString = false
-			}
-		case c == '"':
-			k.inString = true
-		case c == '{' || c == '[':
-			k.depth++
-			k.started = true
-		case c == '}' || c == ']':
-			k.depth--
-		}
-	}
-	return len(b), false
+	s.off += n
+	s.consumed += int64(n)
 }
 
 // record returns the length of the complete record at buf[off:], or 0 if

@@ -16,8 +16,15 @@ import (
 // used during the call.
 type Keep func(name string, labels iter.Seq2[string, string]) bool
 
-// Counts reports how many list elements were kept out of how many were read.
-type Counts struct{ Kept, Total int }
+// Counts reports how many list elements were kept out of how many were read,
+// and how many of those were dropped unread for being over MaxListElement.
+type Counts struct{ Kept, Total, Oversized int }
+
+// MaxListElement bounds one container list element held in memory. A larger
+// element is dropped as it streams past, never held or passed on: it cannot
+// be decided (fail closed). Summaries are a few KiB; only a container with
+// megabytes of labels comes near.
+const MaxListElement = 8 << 20
 
 // Window sizing: reads ask for at least minRead bytes of room, and the
 // window starts at initialWindow.
@@ -54,6 +61,23 @@ func ContainerList(dst io.Writer, src io.Reader, keep Keep, limit int) (Counts, 
 	l.el.labels = make([]pair, 0, 16) // engines rarely send more labels
 	l.member = l.el.member
 	l.labels = l.el.eachLabel
+	err := l.run()
+	return l.counts, err
+}
+
+// EachContainer reads a container list from src as ContainerList does,
+// without writing it: fn sees each element's Id, primary name and labels
+// (the iterator is valid only during the call). Elements over
+// MaxListElement are skipped unread and counted, never seen by fn.
+func EachContainer(src io.Reader, fn func(id, name string, labels iter.Seq2[string, string])) (Counts, error) {
+	l := &lister{dst: io.Discard, src: src}
+	l.el.labels = make([]pair, 0, 16)
+	l.member = l.el.member
+	l.labels = l.el.eachLabel
+	l.keep = func(name string, labels iter.Seq2[string, string]) bool {
+		fn(l.el.idString(), name, labels)
+		return false
+	}
 	err := l.run()
 	return l.counts, err
 }
@@ -99,12 +123,14 @@ func (l *lister) run() error {
 		if c != '{' {
 			return l.syntax(l.off, "container list element %d is not an object", l.counts.Total)
 		}
-		end, err := l.scanElement()
+		end, oversized, err := l.scanElement()
 		if err != nil {
 			return err
 		}
 		l.counts.Total++
-		if err := l.decide(l.off, end); err != nil {
+		if oversized {
+			l.counts.Oversized++
+		} else if err := l.decide(l.off, end); err != nil {
 			return err
 		}
 		l.off = end
@@ -133,15 +159,35 @@ func (l *lister) run() error {
 // is complete, and returns its end. The scan restarts from the element's
 // start after each read; fill at least doubles what it holds, so the
 // rescans add up to a constant factor.
-func (l *lister) scanElement() (int, error) {
+func (l *lister) scanElement() (end int, oversized bool, err error) {
 	for {
 		l.el.reset(l.buf)
 		end, err := jsonscan.ObjectMembers(l.buf, l.off, 1, l.member)
 		if err == nil {
-			return end, nil
+			return end, end-l.off > MaxListElement, nil
 		}
 		if !errors.Is(err, jsonscan.ErrIncomplete) {
-			return 0, l.elementErr(err)
+			return 0, false, l.elementErr(err)
+		}
+		if len(l.buf)-l.off > MaxListElement {
+			end, err := l.skipElement()
+			return end, true, err
+		}
+		if err := l.fill(); err != nil {
+			return 0, false, l.eofIsMalformed(err, "truncated container list element")
+		}
+	}
+}
+
+// skipElement consumes the object at buf[off] as it streams past, holding
+// no more than a read of it, and returns its end.
+func (l *lister) skipElement() (int, error) {
+	var k skipper
+	for {
+		n, done := k.feed(l.buf[l.off:])
+		l.off += n
+		if done {
+			return l.off, nil
 		}
 		if err := l.fill(); err != nil {
 			return 0, l.eofIsMalformed(err, "truncated container list element")
@@ -265,7 +311,7 @@ func (l *lister) fill() error {
 		l.off -= keep
 		l.consumed += int64(keep)
 	}
-	need := max(len(l.buf)-l.off, 1)
+	need := min(max(len(l.buf)-l.off, 1), MaxListElement)
 	if room := cap(l.buf) - len(l.buf); room < max(need, minRead) {
 		grown := make([]byte, len(l.buf), max(2*cap(l.buf), len(l.buf)+max(need, minRead), initialWindow))
 		copy(grown, l.buf)

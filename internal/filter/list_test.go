@@ -149,12 +149,12 @@ func TestContainerListLimit(t *testing.T) {
 		want   string
 		counts Counts
 	}{
-		{name: "1", keep: keepAll, limit: 1, want: `[{"Names":["/a"]}]` + "\n", counts: Counts{1, 1}},
-		{name: "2 skipping", keep: keepNames("/b", "/c"), limit: 2, want: `[{"Names":["/b"]},{"Names":["/c"]}]` + "\n", counts: Counts{2, 3}},
-		{name: "1 skipping", keep: keepNames("/b", "/c"), limit: 1, want: `[{"Names":["/b"]}]` + "\n", counts: Counts{1, 2}},
-		{name: "more than kept", keep: keepNames("/a"), limit: 2, want: `[{"Names":["/a"]}]` + "\n", counts: Counts{1, 3}},
-		{name: "0 is no limit", keep: keepAll, limit: 0, want: string(in), counts: Counts{3, 3}},
-		{name: "negative is no limit", keep: keepAll, limit: -1, want: string(in), counts: Counts{3, 3}},
+		{name: "1", keep: keepAll, limit: 1, want: `[{"Names":["/a"]}]` + "\n", counts: Counts{Kept: 1, Total: 1}},
+		{name: "2 skipping", keep: keepNames("/b", "/c"), limit: 2, want: `[{"Names":["/b"]},{"Names":["/c"]}]` + "\n", counts: Counts{Kept: 2, Total: 3}},
+		{name: "1 skipping", keep: keepNames("/b", "/c"), limit: 1, want: `[{"Names":["/b"]}]` + "\n", counts: Counts{Kept: 1, Total: 2}},
+		{name: "more than kept", keep: keepNames("/a"), limit: 2, want: `[{"Names":["/a"]}]` + "\n", counts: Counts{Kept: 1, Total: 3}},
+		{name: "0 is no limit", keep: keepAll, limit: 0, want: string(in), counts: Counts{Kept: 3, Total: 3}},
+		{name: "negative is no limit", keep: keepAll, limit: -1, want: string(in), counts: Counts{Kept: 3, Total: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,4 +224,18 @@ func TestContainerListLongTrailing(t *testing.T) {
 			t.Errorf("output = %.20q..., want the array and whitespace", out.String())
 		}
 	})
+}
+
+func TestContainerListDropsOversizedElementsUnheld(t *testing.T) {
+	huge := `{"Id":"h","Names":["/huge"],"Labels":{"x":"` + strings.Repeat(`a\"}]`, MaxListElement/4) + `"}}`
+	in := `[{"Id":"a","Names":["/a"]},` + huge + `,{"Id":"b","Names":["/b"]}]` + "\n"
+	var out bytes.Buffer
+	counts, err := ContainerList(&out, strings.NewReader(in), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"Id":"a","Names":["/a"]},{"Id":"b","Names":["/b"]}]` + "\n"
+	if out.String() != want || counts != (Counts{Kept: 2, Total: 3, Oversized: 1}) {
+		t.Errorf("got %d bytes, counts %+v; want the two small elements", out.Len(), counts)
+	}
 }

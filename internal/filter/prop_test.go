@@ -58,7 +58,7 @@ func TestContainerListProperties(t *testing.T) {
 			t.Fatalf("round %d: %v\ninput: %s", round, err, in)
 		}
 		want := "[" + string(bytes.Join(elems, []byte(","))) + "]" + string(trailing)
-		if out.String() != want || counts != (Counts{len(elems), len(elems)}) {
+		if out.String() != want || counts != (Counts{Kept: len(elems), Total: len(elems)}) {
 			t.Fatalf("round %d: keep-all output %q %+v, want %q", round, out.String(), counts, want)
 		}
 
@@ -91,7 +91,7 @@ func TestContainerListProperties(t *testing.T) {
 			}
 		}
 		got := elements(t, out.Bytes())
-		if len(got) != len(wantKept) || counts != (Counts{len(wantKept), len(elems)}) {
+		if len(got) != len(wantKept) || counts != (Counts{Kept: len(wantKept), Total: len(elems)}) {
 			t.Fatalf("round %d: kept %d (%+v), want %d", round, len(got), counts, len(wantKept))
 		}
 		for i := range got {

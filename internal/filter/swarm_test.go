@@ -65,7 +65,7 @@ func TestServiceListFixtures(t *testing.T) {
 	}
 	in := httpBody(t, "swarm/services.http")
 	got, counts, err := ServiceList(in, nil, false)
-	if err != nil || !sameSlice(in, got) || counts != (Counts{2, 2}) {
+	if err != nil || !sameSlice(in, got) || counts != (Counts{Kept: 2, Total: 2}) {
 		t.Errorf("nil keepService: changed body or counts %+v (err %v)", counts, err)
 	}
 }
@@ -157,7 +157,7 @@ func TestSwarm(t *testing.T) {
 	}
 	got, counts, err := TaskList([]byte(`[{"ServiceID":"s","Status":{"ContainerStatus":{"ContainerID":"c"}}},{"ServiceID":"s","Status":{"State":"pending"}},{"ServiceID":"t"}]`),
 		func(s, c string) bool { return s == "s" && c == "" }, false)
-	if err != nil || string(got) != `[{"ServiceID":"s","Status":{"State":"pending"}}]` || counts != (Counts{1, 3}) {
+	if err != nil || string(got) != `[{"ServiceID":"s","Status":{"State":"pending"}}]` || counts != (Counts{Kept: 1, Total: 3}) {
 		t.Errorf("TaskList = %s %+v %v", got, counts, err)
 	}
 	for _, in := range []string{``, `{}`, `[1]`, `[{"Spec":[]}]`, `[{"Spec":{"Name":1}}]`, `[{"Spec":{"Labels":[]}}]`, `[{"Spec":{"Labels":{"a":1}}}]`, `[{"Spec":{"Name":"vis","TaskTemplate":1}}]`} {

@@ -1,12 +1,13 @@
 package index
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +18,8 @@ import (
 	"github.com/containerd/errdefs/pkg/errhttp"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 )
 
 // Container is what the index needs to know about one container.
@@ -65,13 +68,14 @@ type Source interface {
 // SDKSource is a Source backed by github.com/moby/moby/client.
 type SDKSource struct {
 	Client *client.Client
+	logger *slog.Logger
 	// lists streams container lists over the SDK's own dialer.
 	lists *http.Client
 }
 
 // NewSDKSource connects the SDK to host ("unix:///path" or "tcp://host:port"),
 // negotiating the API version with the upstream.
-func NewSDKSource(host string) (*SDKSource, error) {
+func NewSDKSource(host string, logger *slog.Logger) (*SDKSource, error) {
 	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, err
@@ -82,7 +86,7 @@ func NewSDKSource(host string) (*SDKSource, error) {
 		DisableCompression:  true,
 		MaxIdleConnsPerHost: 2,
 	}}
-	return &SDKSource{Client: c, lists: lists}, nil
+	return &SDKSource{Client: c, logger: logger, lists: lists}, nil
 }
 
 // List implements Source.
@@ -145,24 +149,25 @@ func (s *SDKSource) list(ctx context.Context, f client.Filters, limit int) ([]Co
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return nil, fmt.Errorf("container list: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
-	dec := json.NewDecoder(bufio.NewReaderSize(resp.Body, 64<<10))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return nil, fmt.Errorf("container list: not a JSON array: %v", err)
-	}
 	var out []Container
-	for dec.More() {
-		var c struct {
-			ID     string `json:"Id"`
-			Names  []string
-			Labels map[string]string
+	counts, err := filter.EachContainer(resp.Body, func(id, name string, labels iter.Seq2[string, string]) {
+		c := Container{ID: id, Name: name}
+		for k, v := range labels {
+			if c.Labels == nil {
+				c.Labels = make(map[string]string)
+			}
+			c.Labels[k] = v
 		}
-		if err := dec.Decode(&c); err != nil {
-			return nil, fmt.Errorf("container list: %w", err)
-		}
-		out = append(out, Container{ID: c.ID, Name: PrimaryName(c.Names), Labels: c.Labels})
-	}
-	if _, err := dec.Token(); err != nil {
+		out = append(out, c)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("container list: %w", err)
+	}
+	if counts.Oversized > 0 {
+		// Such a container cannot be decided on; it stays out of the index,
+		// so it is hidden (and a ref to it is answered as missing).
+		s.logger.Warn("containers left out of the index: their list entries are larger than the proxy holds",
+			"count", counts.Oversized, "max_bytes", filter.MaxListElement)
 	}
 	return out, nil
 }

@@ -4,7 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,4 +258,78 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Request bodies cannot hold connections: a GET announcing a body it never
+// sends is answered at once and the engine sees no body; a body the proxy
+// reads to decide must arrive within BODY_TIMEOUT, and one streamed to the
+// engine may not stall for longer.
+func TestEngineSlowAndMissingBodiesCannotHoldConnections(t *testing.T) {
+	e := enginetest.Require(t)
+	key := enginetest.UniqueName(t, "k")
+	web := e.Run(t, enginetest.RunSpec{Labels: map[string]string{key: "x"}})
+	log := &upstreamLog{}
+	p := startProxy(t, upstreamHop(t, e.Host, hopOptions{log: log}), proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}, bodyTimeout: "1s"})
+	addr := strings.TrimPrefix(p.Host, "tcp://")
+	send := func(head string) (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if _, err := io.WriteString(conn, head); err != nil {
+			t.Fatal(err)
+		}
+		return conn, bufio.NewReader(conn)
+	}
+
+	t.Run("a GET announcing a body it never sends", func(t *testing.T) {
+		conn, br := send("GET /containers/" + web.Name + "/json HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		// net/http reads an unread body before answering: for BODY_TIMEOUT.
+		_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("no answer while the body is missing: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("answer = %d, want 200", resp.StatusCode)
+		}
+		for _, req := range log.mentioning(web.Name) {
+			if !strings.HasSuffix(req, " body=0") {
+				t.Errorf("the engine was sent a body with the GET: %s", req)
+			}
+		}
+	})
+	t.Run("a create body sent one byte at a time", func(t *testing.T) {
+		body := `{"Image":"` + e.TestImage(t) + `","Labels":{"` + key + `":"slow"}}`
+		conn, _ := send(fmt.Sprintf("POST /containers/create?name=%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", enginetest.UniqueName(t, "slow"), len(body)))
+		start := time.Now()
+		var writeErr error
+		for i := 0; i < len(body) && writeErr == nil && time.Since(start) < 10*time.Second; i++ {
+			_, writeErr = conn.Write([]byte{body[i]})
+			time.Sleep(300 * time.Millisecond)
+			// The proxy answers (or closes) once BODY_TIMEOUT has passed.
+			_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+			if n, err := conn.Read(make([]byte, 1)); n > 0 || err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("a slow body held the connection for %v with BODY_TIMEOUT=1s", d)
+		}
+		if created := log.mentioning("/containers/create"); len(created) > 0 {
+			t.Errorf("the half-sent create reached the engine: %q", created)
+		}
+	})
+	t.Run("a streamed archive that stalls", func(t *testing.T) {
+		conn, _ := send("PUT /containers/" + web.Name + "/archive?path=/tmp HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\nContent-Length: 10240\r\n\r\n")
+		_, _ = conn.Write(make([]byte, 512)) // then nothing
+		start := time.Now()
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // until the proxy gives up
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("a stalled upload held the connection for %v with BODY_TIMEOUT=1s", d)
+		}
+	})
 }

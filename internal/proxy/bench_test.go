@@ -847,7 +847,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 // then calls debug.FreeOSMemory; BenchmarkProcessRSS sees its effect.)
 func BenchmarkIndexInitialList(b *testing.B) {
 	f := newBenchEngine(b, 10000)
-	src, err := index.NewSDKSource(f.Host)
+	src, err := index.NewSDKSource(f.Host, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -281,6 +281,10 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
 				counts, err := filter.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
 				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
+				if counts.Oversized > 0 {
+					p.logger.Warn("left containers out of a list: their entries are larger than the proxy holds",
+						"count", counts.Oversized, "max_bytes", filter.MaxListElement)
+				}
 				return err
 			})
 		},

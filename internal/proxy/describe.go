@@ -63,8 +63,9 @@ func rewriteAnswer(fn func(body []byte) ([]byte, error)) func(*http.Response) er
 }
 
 // maxDescribeBody bounds answers rewritten whole (networks, df, info,
-// images, swarm lists).
-const maxDescribeBody = 256 << 20
+// images, swarm lists): a larger one is refused with a 502 rather than
+// held.
+const maxDescribeBody = 64 << 20
 
 // serveDescribing forwards a route whose answer describes containers and
 // rewrites it.

@@ -45,6 +45,8 @@ type proxyConfig struct {
 	waitPolling bool
 	// pollInterval is POLL_INTERVAL; "" means 200ms.
 	pollInterval string
+	// bodyTimeout is BODY_TIMEOUT; "" means the default.
+	bodyTimeout string
 }
 
 // startProxy runs the proxy in front of upstreamHost ("unix:///..." or
@@ -57,6 +59,9 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	env["POLL_INTERVAL"] = "200ms"
 	if pc.pollInterval != "" {
 		env["POLL_INTERVAL"] = pc.pollInterval
+	}
+	if pc.bodyTimeout != "" {
+		env["BODY_TIMEOUT"] = pc.bodyTimeout
 	}
 	if pc.capacity > 0 {
 		env["INDEX_CAPACITY"] = strconv.Itoa(pc.capacity)

@@ -57,6 +57,8 @@ type options struct {
 	ReadOnly bool
 	// MaxBodySize bounds request bodies read to decide.
 	MaxBodySize int64
+	// BodyTimeout bounds how long a request body may take (see body.go).
+	BodyTimeout time.Duration
 	// Logger receives the audit lines.
 	Logger *slog.Logger
 	// Transport reaches the upstream.
@@ -70,12 +72,14 @@ type Proxy struct {
 	scrubEnvs bool
 	readOnly  bool
 	maxBody   int64
-	execs     *lru.Cache[string, string] // exec ID -> container ID
-	logger    *slog.Logger
-	transport http.RoundTripper
-	urlHost   string
-	headers   headerSnapshot
-	rp        *httputil.ReverseProxy
+	// bodyTimeout bounds request bodies (see body.go).
+	bodyTimeout time.Duration
+	execs       *lru.Cache[string, string] // exec ID -> container ID
+	logger      *slog.Logger
+	transport   http.RoundTripper
+	urlHost     string
+	headers     headerSnapshot
+	rp          *httputil.ReverseProxy
 }
 
 // newProxy returns the handler, or why its dependencies are incomplete.
@@ -99,18 +103,22 @@ func newProxy(o options) (*Proxy, error) {
 	if o.MaxBodySize <= 0 {
 		missing = append(missing, "MaxBodySize")
 	}
+	if o.BodyTimeout <= 0 {
+		missing = append(missing, "BodyTimeout")
+	}
 	if len(missing) > 0 {
 		return nil, errors.New("proxy: missing dependencies: " + strings.Join(missing, ", "))
 	}
 	p := &Proxy{
-		index:     o.Index,
-		vis:       o.Visibility,
-		scrubEnvs: o.ScrubEnvs,
-		readOnly:  o.ReadOnly,
-		maxBody:   o.MaxBodySize,
-		logger:    o.Logger,
-		transport: o.Transport,
-		urlHost:   UpstreamURLHost(o.Upstream),
+		index:       o.Index,
+		vis:         o.Visibility,
+		scrubEnvs:   o.ScrubEnvs,
+		readOnly:    o.ReadOnly,
+		maxBody:     o.MaxBodySize,
+		bodyTimeout: o.BodyTimeout,
+		logger:      o.Logger,
+		transport:   o.Transport,
+		urlHost:     UpstreamURLHost(o.Upstream),
 	}
 	p.execs, _ = lru.New[string, string](4096)
 	p.rp = p.newReverseProxy()
@@ -145,6 +153,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.op = rt.Name()
+	p.guardBody(rec, r)
 	if rt.Version != "" && apiAtMost(rt.Version, 1, 23) {
 		rec.plainErrors = true
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/bodyref"
 	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
@@ -29,6 +30,7 @@ var errBodyTooLarge = errors.New("request body too large")
 // and puts it back as a fixed-length body so the engine receives the very
 // bytes that were checked.
 func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
+	mustArriveBy(r, time.Now().Add(p.bodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,7 @@ type upstreamLog struct {
 
 func (l *upstreamLog) add(r *http.Request) {
 	l.mu.Lock()
-	l.paths = append(l.paths, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+	l.paths = append(l.paths, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" body="+strconv.FormatInt(r.ContentLength, 10))
 	l.mu.Unlock()
 }
 

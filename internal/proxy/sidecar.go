@@ -37,7 +37,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 	if cfg.Upstream.Network == "" || cfg.Upstream.Address == "" {
 		return nil, errors.New("proxy: NewSidecar needs an upstream endpoint")
 	}
-	source, err := index.NewSDKSource(cfg.Upstream.String())
+	source, err := index.NewSDKSource(cfg.Upstream.String(), logger.With("component", "index"))
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
@@ -62,6 +62,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		ScrubEnvs:   cfg.ScrubEnvs,
 		ReadOnly:    cfg.ReadOnly,
 		MaxBodySize: cfg.MaxBodySize,
+		BodyTimeout: cfg.BodyTimeout,
 		Logger:      logger,
 		Transport:   NewTransport(cfg.Upstream),
 	})
