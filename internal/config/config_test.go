@@ -28,6 +28,7 @@ func TestLoadDefaults(t *testing.T) {
 		PollInterval:  DefaultPollInterval,
 		ReadOnly:      true,
 		MaxBodySize:   DefaultMaxBodySize,
+		BodyTimeout:   DefaultBodyTimeout,
 		Warnings:      []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -374,10 +374,10 @@ func (s *eventStream) read() error {
 		s.buf = append(make([]byte, 0, initialWindow), s.buf...)
 	}
 	need := max(len(s.buf), minRead)
-	if cap(s.buf)-len(s.buf) < need {
-		// Never beyond what one bounded record needs: past it the record
-		// is discarded as it streams (see run).
-		size := min(max(2*cap(s.buf), len(s.buf)+need, initialWindow), max(MaxEventRecord+2*minRead, len(s.buf)+minRead))
+	// Never beyond what one bounded record needs: past it the record is
+	// discarded as it streams (see run).
+	size := min(max(2*cap(s.buf), len(s.buf)+need, initialWindow), max(MaxEventRecord+2*minRead, len(s.buf)+minRead))
+	if cap(s.buf)-len(s.buf) < need && size > cap(s.buf) {
 		grown := make([]byte, len(s.buf), size)
 		copy(grown, s.buf)
 		s.buf = grown
