@@ -37,14 +37,21 @@ var ErrRewrite = errors.New("bodyref: cannot rewrite the body's container refere
 // and a link "db" or "db:alias" "<id>:db" or "<id>:alias" (the alias the
 // engine would derive, so the new container sees the same name). Endpoint
 // links are DNS aliases the engine never resolves as containers and stay as
-// they are. Every ref of ContainerCreate(body) with a non-empty Ref, other
-// than an endpoint link, must have an entry in ids.
-func RewriteCreate(body []byte, ids map[string]string) ([]byte, error) {
+// they are. actsOn says which references the upstream engine resolves at
+// all (an engine since 27 ignores top-level HostConfig fields, one since 24
+// a PidMode other than "container:"); nil: all. Those it ignores are left
+// as written. Every ref of ContainerCreate(body) with a non-empty Ref that
+// the engine acts on, other than an endpoint link, must have an entry in
+// ids.
+func RewriteCreate(body []byte, ids map[string]string, actsOn func(Ref) bool) ([]byte, error) {
 	before, err := ContainerCreate(body)
 	if err != nil {
 		return nil, err
 	}
-	r := rewriter{body: body, ids: ids}
+	if actsOn == nil {
+		actsOn = func(Ref) bool { return true }
+	}
+	r := rewriter{body: body, ids: ids, actsOn: actsOn}
 	if err := r.createBody(); err != nil {
 		return nil, err
 	}
@@ -53,7 +60,7 @@ func RewriteCreate(body []byte, ids map[string]string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRewrite, err)
 	}
-	if err := checkRewritten(before, after, ids); err != nil {
+	if err := checkRewritten(before, after, ids, actsOn); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -76,10 +83,10 @@ func RewriteNetworkContainer(body []byte, connect bool, id string) ([]byte, erro
 	if before.Ref == "" {
 		return body, nil // names no container; the engine refuses it
 	}
-	r := rewriter{body: body, ids: map[string]string{before.Ref: id}}
+	r := rewriter{body: body, ids: map[string]string{before.Ref: id}, actsOn: func(Ref) bool { return true }}
 	err = r.eachMember(r.start(), func(key []byte, vs, ve int) error {
 		if jsonscan.KeyEqualFold(key, "Container") {
-			r.literal(vs, ve, NetworkContainer)
+			r.literal(vs, ve, NetworkContainer, false)
 		}
 		return nil
 	})
@@ -96,14 +103,14 @@ func RewriteNetworkContainer(body []byte, connect bool, id string) ([]byte, erro
 
 // checkRewritten compares the references of a body before and after the
 // rewrite, as the engine decodes them.
-func checkRewritten(before, after CreateInfo, ids map[string]string) error {
+func checkRewritten(before, after CreateInfo, ids map[string]string, actsOn func(Ref) bool) error {
 	if len(before.Refs) != len(after.Refs) || before.Image != after.Image || !maps.Equal(before.Labels, after.Labels) {
 		return fmt.Errorf("%w: the rewritten body decodes differently", ErrRewrite)
 	}
 	for i, b := range before.Refs {
 		a := after.Refs[i]
 		want := b
-		if b.Ref != "" && b.Kind != EndpointLink {
+		if b.Ref != "" && b.Kind != EndpointLink && actsOn(b) {
 			id, ok := ids[b.Ref]
 			if !ok {
 				return fmt.Errorf("%w: no decision for %s %q", ErrRewrite, b.Kind, b.Ref)
@@ -151,9 +158,10 @@ func linkAlias(value string) string {
 
 // rewriter collects the literal replacements of one body.
 type rewriter struct {
-	body  []byte
-	ids   map[string]string
-	edits []edit
+	body   []byte
+	ids    map[string]string
+	actsOn func(Ref) bool
+	edits  []edit
 }
 
 type edit struct {
@@ -179,11 +187,11 @@ func (r *rewriter) createBody() error {
 	err := r.eachMember(r.start(), func(key []byte, vs, ve int) error {
 		if jsonscan.KeyEqualFold(key, "HostConfig") {
 			return r.eachMember(vs, func(key []byte, vs, ve int) error {
-				r.hostField(key, vs, ve)
+				r.hostField(key, vs, ve, false)
 				return nil
 			})
 		}
-		r.hostField(key, vs, ve)
+		r.hostField(key, vs, ve, true)
 		return nil
 	})
 	if err != nil {
@@ -192,36 +200,37 @@ func (r *rewriter) createBody() error {
 	return nil
 }
 
-// hostField rewrites one HostConfig member if it names containers.
-func (r *rewriter) hostField(key []byte, vs, ve int) {
+// hostField rewrites one HostConfig member (at the top level of the body
+// when top) if it names containers.
+func (r *rewriter) hostField(key []byte, vs, ve int, top bool) {
 	switch {
 	case jsonscan.KeyEqualFold(key, "VolumesFrom"):
-		r.elements(vs, VolumesFrom)
+		r.elements(vs, VolumesFrom, top)
 	case jsonscan.KeyEqualFold(key, "Links"):
-		r.elements(vs, Link)
+		r.elements(vs, Link, top)
 	case jsonscan.KeyEqualFold(key, "NetworkMode"):
-		r.literal(vs, ve, NetworkMode)
+		r.literal(vs, ve, NetworkMode, top)
 	case jsonscan.KeyEqualFold(key, "PidMode"):
-		r.literal(vs, ve, PidMode)
+		r.literal(vs, ve, PidMode, top)
 	case jsonscan.KeyEqualFold(key, "IpcMode"):
-		r.literal(vs, ve, IpcMode)
+		r.literal(vs, ve, IpcMode, top)
 	}
 }
 
 // elements rewrites the string elements of the array at vs.
-func (r *rewriter) elements(vs int, kind Kind) {
+func (r *rewriter) elements(vs int, kind Kind, top bool) {
 	if r.body[vs] != '[' {
 		return
 	}
 	_, _ = jsonscan.ArrayElems(r.body, vs, 1, func(es, ee int) error {
-		r.literal(es, ee, kind)
+		r.literal(es, ee, kind, top)
 		return nil
 	})
 }
 
 // literal replaces the string literal body[vs:ve] when it names a container
-// the proxy decided on.
-func (r *rewriter) literal(vs, ve int, kind Kind) {
+// the proxy decided on and the engine acts on.
+func (r *rewriter) literal(vs, ve int, kind Kind, top bool) {
 	if r.body[vs] != '"' {
 		return
 	}
@@ -231,7 +240,7 @@ func (r *rewriter) literal(vs, ve int, kind Kind) {
 	}
 	ref := refOf(kind, value)
 	id, ok := r.ids[ref]
-	if ref == "" || !ok {
+	if ref == "" || !ok || !r.actsOn(Ref{Kind: kind, Ref: ref, Raw: value, TopLevel: top}) {
 		return
 	}
 	text, _ := json.Marshal(rewriteValue(kind, value, id))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -61,7 +62,7 @@ func TestRewriteCreateForwardsTheDecidedIDs(t *testing.T) {
 			`{"HostConfig":{"NetworkMode":"host","PidMode":"","Links":["a:b:c"],"VolumesFrom":[":ro"]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := RewriteCreate([]byte(tc.body), decideAll(t, []byte(tc.body)))
+			got, err := RewriteCreate([]byte(tc.body), decideAll(t, []byte(tc.body)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,9 +75,22 @@ func TestRewriteCreateForwardsTheDecidedIDs(t *testing.T) {
 
 func TestRewriteCreateNeedsADecisionForEveryRef(t *testing.T) {
 	body := []byte(`{"HostConfig":{"VolumesFrom":["db","other"]}}`)
-	_, err := RewriteCreate(body, map[string]string{"db": fullID("db")})
+	_, err := RewriteCreate(body, map[string]string{"db": fullID("db")}, nil)
 	if !errors.Is(err, ErrRewrite) {
 		t.Errorf("RewriteCreate without a decision for every ref = %v, want ErrRewrite", err)
+	}
+}
+
+func TestRewriteCreateLeavesWhatTheEngineIgnores(t *testing.T) {
+	db := fullID("db")
+	body := `{"Image":"x","VolumesFrom":["db"],"HostConfig":{"VolumesFrom":["db"],"PidMode":"foo:db"}}`
+	// An engine since 27 reads no top-level HostConfig field, one since 24
+	// no PidMode but "container:".
+	current := func(r Ref) bool { return !r.TopLevel && (r.Kind != PidMode || strings.HasPrefix(r.Raw, "container:")) }
+	got, err := RewriteCreate([]byte(body), map[string]string{"db": db}, current)
+	want := `{"Image":"x","VolumesFrom":["db"],"HostConfig":{"VolumesFrom":["` + db + `"],"PidMode":"foo:db"}}`
+	if err != nil || string(got) != want {
+		t.Errorf("RewriteCreate = %s, %v; want %s", got, err, want)
 	}
 }
 
@@ -127,7 +141,7 @@ func FuzzRewriteCreate(f *testing.F) {
 			return
 		}
 		ids := decideAll(t, body)
-		out, err := RewriteCreate(body, ids)
+		out, err := RewriteCreate(body, ids, nil)
 		if err != nil {
 			t.Fatalf("RewriteCreate(%q) = %v; every ref had a decision", body, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,12 @@ const (
 	// EnvRequire, set to 1, turns a missing engine into a test failure so
 	// that CI can never pass by skipping.
 	EnvRequire = "DPF_REQUIRE_ENGINE"
+	// EnvDockerd names the dockerd binary [StartPrivate] runs (default:
+	// dockerd from PATH), and EnvDockerdFlags adds flags to it, so the
+	// tests that need an engine of their own run on the same engine
+	// version as the shared one (scripts/test sets both for Engine 29).
+	EnvDockerd      = "DPF_DOCKERD"
+	EnvDockerdFlags = "DPF_DOCKERD_FLAGS"
 )
 
 // pingTimeout bounds how long Require waits for the engine to answer; an
@@ -145,6 +152,38 @@ func isGone(err error) bool {
 	for _, s := range []string{"no such container", "not found", "is already in progress"} {
 		if strings.Contains(msg, s) {
 			return true
+		}
+	}
+	return false
+}
+
+// ServesAPI reports whether the engine serves API version v (e.g. "1.23"):
+// Engine 29 refuses versions below 1.40, Engine 20.10 serves from 1.12.
+// Tests of old-version behaviour skip where the engine has none.
+func (e *Engine) ServesAPI(t testing.TB, v string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	ver, err := e.Client.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		t.Fatalf("enginetest: server version: %v", err)
+	}
+	return !versionLess(v, ver.MinAPIVersion) && !versionLess(ver.APIVersion, v)
+}
+
+// versionLess compares dotted API versions numerically.
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(as), len(bs)) {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
 		}
 	}
 	return false

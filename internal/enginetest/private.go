@@ -30,9 +30,12 @@ func StartPrivate(t testing.TB) *Engine {
 		t.Skipf("skipping: a private engine cannot start here: %s (run scripts/test as root with docker.io installed)", why)
 		return nil
 	}
-	dockerd, err := exec.LookPath("dockerd")
-	if err != nil {
-		return unavailable("dockerd is not installed")
+	dockerd := os.Getenv(EnvDockerd)
+	if dockerd == "" {
+		var err error
+		if dockerd, err = exec.LookPath("dockerd"); err != nil {
+			return unavailable("dockerd is not installed")
+		}
 	}
 	if os.Geteuid() != 0 {
 		return unavailable("not running as root")
@@ -47,10 +50,12 @@ func StartPrivate(t testing.TB) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(dockerd,
+	args := append([]string{
 		"--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs",
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "e"),
-		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "pid"))
+		"-H", "unix://" + sock, "--pidfile", filepath.Join(dir, "pid"),
+	}, strings.Fields(os.Getenv(EnvDockerdFlags))...)
+	cmd := exec.Command(dockerd, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

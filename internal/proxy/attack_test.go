@@ -29,6 +29,9 @@ import (
 // containers exactly as the JSON ones do.
 func TestEnginePlainTextErrorsNeverNameHiddenContainers(t *testing.T) {
 	s := newScenario(t, false)
+	if !s.e.ServesAPI(t, "1.23") {
+		t.Skip("this engine serves no API version below 1.24, where errors are plain text")
+	}
 	image := s.e.TestImage(t)
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
 	for _, tc := range []struct {

@@ -277,21 +277,29 @@ func eventName(name string) string { return "/" + strings.TrimPrefix(name, "/") 
 
 // serveImageExport refuses to export an image committed from a hidden
 // container: the tarball's config names that container and carries its
-// configuration. Other images are forwarded.
+// configuration. Other images are forwarded. The image's source is read at
+// an API version whose inspect answer still names it (see
+// imageSourceVersion).
 func (p *Proxy) serveImageExport(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
 	names := r.URL.Query()["names"]
 	if rt.Op() == route.OpImageGet {
 		names = append(names, rt.Ref)
 	}
+	version, ok := imageSourceVersion(apiVersion(p.headers.apiVersion()), apiVersion(p.headers.minAPIVersion()))
+	if !ok {
+		a.reason = "the engine does not say which container an image was committed from"
+		p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: this engine does not tell which container an image was committed from, so images are not exported")
+		return
+	}
 	for _, name := range names {
-		body, err := p.upstreamGet(r.Context(), "/images/"+url.PathEscape(name)+"/json")
+		body, err := p.upstreamGet(r.Context(), "/v"+string(version)+"/images/"+url.PathEscape(name)+"/json")
 		if err != nil {
 			p.lookupFailed(w, r, a, err)
 			return
 		}
 		var img struct{ Container string }
 		if body != nil && json.Unmarshal(body, &img) == nil && img.Container != "" {
-			if _, visible, ok := p.index.Known(img.Container); ok && !visible {
+			if _, visible, ok := p.index.Seen(img.Container); ok && !visible {
 				a.reason = "image committed from a hidden container"
 				p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: image "+name+" was committed from a container this client cannot see; exporting it would reveal that container")
 				return

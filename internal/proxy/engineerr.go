@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 )
 
@@ -59,6 +57,9 @@ func (s *headerSnapshot) observe(h http.Header) {
 	}
 	s.p.Store(&next)
 }
+
+// engine is the upstream engine's release behaviour (see engineapi.go).
+func (p *Proxy) engine() engineAPI { return engineAPI(p.headers.apiVersion()) }
 
 // apiVersion is the upstream engine's (maximum) API version, "" until seen.
 func (s *headerSnapshot) apiVersion() string {
@@ -132,31 +133,13 @@ func (p *Proxy) versionError(version string) string {
 	if version == "" {
 		return ""
 	}
-	if max := p.headers.apiVersion(); max != "" && versionLess(max, version) {
+	if max := p.headers.apiVersion(); max != "" && apiVersion(max).less(apiVersion(version)) {
 		return "client version " + version + " is too new. Maximum supported API version is " + max
 	}
-	if min := p.headers.minAPIVersion(); min != "" && versionLess(version, min) {
+	if min := p.headers.minAPIVersion(); min != "" && apiVersion(version).less(apiVersion(min)) {
 		return "client version " + version + " is too old. Minimum supported API version is " + min + ", please upgrade your client to a newer version"
 	}
 	return ""
-}
-
-// versionLess compares dotted API versions numerically, as the engine does.
-func versionLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(as), len(bs)); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
 }
 
 // writePageNotFound answers like the engine's router does for a path or

@@ -3,8 +3,6 @@ package proxy
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
@@ -16,12 +14,12 @@ import (
 // wording of some answers changed between engine releases; the proxy follows
 // the upstream engine's API version.
 func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *route.Route, outcome index.Outcome) {
-	engineAPI := p.headers.apiVersion()
+	engine := p.engine()
 	status, msg := http.StatusNotFound, noSuchContainer(rt.Ref)
 	switch {
 	case rt.Ref == "":
 		status, msg = http.StatusBadRequest, fmt.Sprintf("invalid name or ID supplied: %q", rt.Ref)
-	case outcome == index.Ambiguous && apiAtMost(engineAPI, 1, 42):
+	case outcome == index.Ambiguous && engine.ambiguousPrefixIsServerError():
 		// Engines up to 23.0 reported an ambiguous prefix as a server error.
 		status, msg = http.StatusInternalServerError, "Multiple IDs found with provided prefix: "+rt.Ref
 	case outcome == index.Ambiguous:
@@ -36,7 +34,12 @@ func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *rou
 			return
 		}
 	case route.OpContainerCopy:
-		if rt.Version == "" || !apiAtMost(rt.Version, 1, 23) {
+		if !engine.servesContainerCopy() {
+			// Engine 26 removed the route: no ref exists for it.
+			writePageNotFound(w)
+			return
+		}
+		if apiVersion(rt.Version).copyRouteRemoved() {
 			// Removed in API 1.24: the engine answers an empty 404 for any ref.
 			h := w.Header()
 			p.headers.apply(h)
@@ -46,7 +49,7 @@ func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *rou
 		}
 	case route.OpContainerKill:
 		prefix := "cannot kill container: "
-		if apiAtMost(engineAPI, 1, 44) {
+		if engine.killErrorCapitalized() {
 			prefix = "Cannot kill container: " // engines before 26.0
 		}
 		msg = prefix + rt.Ref + ": " + msg
@@ -75,27 +78,4 @@ func rawAttachError(w http.ResponseWriter, status int, msg string) bool {
 		status, http.StatusText(status), msg)
 	_ = buf.Flush()
 	return true
-}
-
-// apiAtMost reports whether version ("1.41") is at most major.minor. An
-// unknown version compares as the newest, whose wording is the default.
-func apiAtMost(version string, major, minor int) bool {
-	maj, min, ok := parseAPIVersion(version)
-	if !ok {
-		return false
-	}
-	return maj < major || maj == major && min <= minor
-}
-
-func parseAPIVersion(v string) (major, minor int, ok bool) {
-	a, b, found := strings.Cut(v, ".")
-	if !found {
-		return 0, 0, false
-	}
-	if i := strings.IndexByte(b, '.'); i >= 0 {
-		b = b[:i]
-	}
-	major, err1 := strconv.Atoi(a)
-	minor, err2 := strconv.Atoi(b)
-	return major, minor, err1 == nil && err2 == nil
 }

@@ -154,7 +154,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.op = rt.Name()
 	p.guardBody(rec, r)
-	if rt.Version != "" && apiAtMost(rt.Version, 1, 23) {
+	if apiVersion(rt.Version).plainTextErrors() {
 		rec.plainErrors = true
 	}
 	if msg := p.versionError(rt.Version); msg != "" && rt.Spec != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,8 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 	}
 	info, err := bodyref.ContainerCreate(body)
 	if err == nil {
-		ids, ok := p.checkBodyRefs(w, r, a, "create", info.Refs)
+		actsOn := p.engine().actsOnRef
+		ids, ok := p.checkBodyRefs(w, r, a, "create", slices.DeleteFunc(info.Refs, func(r bodyref.Ref) bool { return !actsOn(r) }))
 		if !ok {
 			return
 		}
@@ -97,7 +99,7 @@ func (p *Proxy) serveContainerCreate(w http.ResponseWriter, r *http.Request, rt 
 		}
 		// The engine resolves each ref again, among all containers: it
 		// gets the full IDs that were decided.
-		rewritten, err := bodyref.RewriteCreate(body, ids)
+		rewritten, err := bodyref.RewriteCreate(body, ids, actsOn)
 		if err != nil {
 			p.rewriteFailed(w, a, err)
 			return
@@ -288,7 +290,7 @@ func (p *Proxy) listFilters(w http.ResponseWriter, r *http.Request, a *audit, ra
 			}
 			if d.Outcome != index.Found || d.ID != ref && d.Name != "/"+strings.TrimPrefix(ref, "/") {
 				a.reason = "list filter " + key + " names a container that is not visible"
-				if apiAtMost(p.headers.apiVersion(), 1, 41) {
+				if p.engine().missingListFilterIsServerError() {
 					p.writeEngineError(w, http.StatusInternalServerError, "no such container "+ref)
 				} else {
 					p.writeEngineError(w, http.StatusNotFound, noSuchContainer(ref))
@@ -371,11 +373,12 @@ func (p *Proxy) checkStartBody(w http.ResponseWriter, r *http.Request, a *audit)
 	if err != nil {
 		return true // the engine refuses what it cannot decode
 	}
-	ids, ok := p.checkBodyRefs(w, r, a, "start", info.Refs)
+	actsOn := p.engine().actsOnRef
+	ids, ok := p.checkBodyRefs(w, r, a, "start", slices.DeleteFunc(info.Refs, func(r bodyref.Ref) bool { return !actsOn(r) }))
 	if !ok {
 		return false
 	}
-	rewritten, err := bodyref.RewriteCreate(body, ids)
+	rewritten, err := bodyref.RewriteCreate(body, ids, actsOn)
 	if err != nil {
 		p.rewriteFailed(w, a, err)
 		return false
