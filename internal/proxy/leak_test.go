@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/moby/moby/client"
 	"io"
 	"net"
 	"net/http"
@@ -72,7 +73,7 @@ func TestLeakDifferential(t *testing.T) {
 
 	before := w.snapshot(t)
 	p := startProxy(t, e.Host, proxyConfig{
-		filters:   match.Filters{Labels: []match.Label{{Key: w.key + ".app"}}},
+		filters:   match.Filters{Labels: []match.Label{{Key: w.key + ".app"}}, Names: []string{"/" + w.key + "-named-"}},
 		scrubEnvs: true,
 	})
 
@@ -80,14 +81,62 @@ func TestLeakDifferential(t *testing.T) {
 		w.compareVisible(t, p)
 	})
 
-	run := sendLeakRequests(t, p.Host, reqs, w.secrets)
+	t.Run("renames during an events stream", func(t *testing.T) {
+		// A container visible by its name alone is renamed away and back
+		// while a client follows events: the hidden name never shows.
+		secretName := w.key + "-renamed-away-quokka"
+		back := w.key + "-named-y"
+		done := make(chan []eventLine)
+		go func() {
+			done <- followEvents(t, p, "since="+fmt.Sprint(nowUnix()), func(ev eventLine) bool {
+				return ev.Action == "rename" && ev.Actor.Attributes["name"] == back
+			})
+		}()
+		time.Sleep(300 * time.Millisecond)
+		for _, name := range []string{secretName, back} {
+			if _, err := w.e.Client.ContainerRename(context.Background(), w.namedOnly.ID, client.ContainerRenameOptions{NewName: name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ev := range <-done {
+			if strings.Contains(ev.raw, secretName) {
+				t.Errorf("the events stream shows the hidden name: %s", ev.raw)
+			}
+		}
+	})
+
+	// Reads and writes, then a look at what reaches hidden containers
+	// (before the destroys remove or prune the containers the writes
+	// created), then the destroys.
+	split := slices.IndexFunc(reqs, func(r leakRequest) bool { return r.destroy })
+	if split < 0 {
+		split = len(reqs)
+	}
+	run := sendLeakRequests(t, p.Host, reqs[:split], w.secrets)
+	afterWrites := w.snapshot(t)
+	for k := range afterWrites {
+		if _, ok := before[k]; !ok && strings.HasPrefix(k, referencePrefix) {
+			t.Errorf("a request reached a hidden container: %s", k)
+		}
+	}
+	rest := sendLeakRequests(t, p.Host, reqs[split:], w.secrets)
+	run.requests += rest.requests
+	run.leaks = append(run.leaks, rest.leaks...)
+	for spec := range rest.routes {
+		run.routes[spec] = true
+	}
 	for _, l := range run.leaks {
 		t.Errorf("LEAK %s %s: answer contains %q: …%s…", l.req.method, l.req.target, l.secret, l.where)
 	}
 	after := w.snapshot(t)
 	for k, v := range before {
-		if after[k] != v {
+		if after[k] != v && !strings.HasPrefix(k, referencePrefix) {
 			t.Errorf("hidden state changed: %s\n before: %s\n after:  %s", k, v, after[k])
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok && afterWrites[k] == "" && strings.HasPrefix(k, referencePrefix) {
+			t.Errorf("a request reached a hidden container: %s", k)
 		}
 	}
 	covered := 0

@@ -17,6 +17,7 @@ type leakRequest struct {
 	body           string
 	stream         bool // read for a short while only (follow, stats, attach...)
 	write          bool // may change engine state: sent after every read
+	destroy        bool // may remove or rename visible containers: sent last
 	// allowed are secrets this answer may carry: the documented residue of
 	// a visible container that joined a hidden one's network namespace,
 	// whose own files and processes show the hidden one's hostname.
@@ -121,6 +122,48 @@ func (w *leakWorld) leakRequests() []leakRequest {
 		}
 	}
 
+	// The prefix trap: refs that name visible[1] among visible containers
+	// and the trap by name among all; the engine must act on visible[1].
+	// Writes also go out at API 1.23 and 1.24 (plain-text errors, the old
+	// start body).
+	trap := w.prefixTrap.Name
+	addOld := func(r leakRequest) {
+		add(r)
+		for _, v := range []string{"/v1.23", "/v1.24"} {
+			r2 := r
+			r2.target = v + r.target
+			reqs = append(reqs, r2)
+		}
+	}
+	for i, body := range []string{
+		`{"Image":"IMG","HostConfig":{"NetworkMode":"none","PidMode":"container:` + trap + `"}}`,
+		`{"Image":"IMG","HostConfig":{"NetworkMode":"none","IpcMode":"container:` + trap + `"}}`,
+		`{"Image":"IMG","HostConfig":{"NetworkMode":"none","VolumesFrom":["` + trap + `:ro"]}}`,
+		`{"Image":"IMG","HostConfig":{"NetworkMode":"none","Links":["` + trap + `:db"]}}`,
+		`{"Image":"IMG","VolumesFrom":["` + trap + `"],"NetworkMode":"none"}`,
+		`{"Image":"IMG","HostConfig":{"NetworkMode":"container:` + trap + `"}}`,
+	} {
+		body = strings.ReplaceAll(body, "IMG", w.image)
+		body = strings.Replace(body, `{"Image"`, `{"Labels":{"`+w.key+`.app":"trap"},"Image"`, 1)
+		// A name of its own for each, so every one is created.
+		for _, v := range []string{"", "/v1.23", "/v1.24", "/v1.41"} {
+			name := fmt.Sprintf("%s-vis-trap-%d%s", w.key, i, strings.NewReplacer("/", "-", ".", "").Replace(v))
+			reqs = append(reqs, leakRequest{method: "POST", target: v + "/containers/create?name=" + name, header: jsonHeader, body: body, write: true})
+		}
+	}
+	for _, op := range []string{"connect", "disconnect"} {
+		addOld(leakRequest{method: "POST", target: "/networks/" + w.hiddenNet + "/" + op, header: jsonHeader, body: `{"Container":"` + trap + `"}`, write: true})
+	}
+	addOld(leakRequest{method: "POST", target: "/containers/" + w.visibleStopped.ID + "/start", header: jsonHeader, body: `{"VolumesFrom":["` + trap + `"]}`, write: true})
+	// Name conflicts with hidden containers, at every API version (their
+	// names only: a visible container named like a hidden ID would show
+	// that string legitimately).
+	for _, h := range []string{w.hidden[0].Name, w.hidden[len(w.hidden)-1].Name} {
+		addOld(leakRequest{method: "POST", target: "/containers/create?name=" + url.QueryEscape(h), header: jsonHeader,
+			body: `{"Image":"` + w.image + `","Labels":{"` + w.key + `.app":"x"},"HostConfig":{"NetworkMode":"none"}}`, write: true})
+		addOld(leakRequest{method: "POST", target: "/containers/" + w.visibleStopped.ID + "/rename?name=" + url.QueryEscape(h), write: true})
+	}
+
 	// Adversarial paths and methods (attack catalog B).
 	h := w.hidden[0].Name
 	for _, r := range []leakRequest{
@@ -156,6 +199,7 @@ func (w *leakWorld) leakRequests() []leakRequest {
 		case !r.write:
 			reads = append(reads, r)
 		case r.method == "DELETE" || strings.Contains(r.target, "/prune") || strings.Contains(r.target, "/kill") || strings.Contains(r.target, "/rename"):
+			r.destroy = true
 			destroys = append(destroys, r)
 		default:
 			writes = append(writes, r)

@@ -26,17 +26,24 @@ type leakWorld struct {
 	key   string // visible containers carry label <key>.app
 	image string // the test image every container runs
 
-	visible, hidden   []enginetest.Container
-	visibleStopped    enginetest.Container // a created-only visible container (stable answers)
-	joined            string               // a visible container in a hidden one's network namespace
-	sharedNet         string               // network with visible and hidden members
-	hiddenNet         string               // network with hidden members only
-	hiddenExec        string
-	visibleExec       string
-	hiddenVolume      string // mounted by a hidden container only
-	hiddenImage       string // committed from a hidden container
-	visibleService    string
-	hiddenService     string
+	visible, hidden []enginetest.Container
+	visibleStopped  enginetest.Container // a created-only visible container (stable answers)
+	joined          string               // a visible container in a hidden one's network namespace
+	sharedNet       string               // network with visible and hidden members
+	hiddenNet       string               // network with hidden members only
+	hiddenExec      string
+	visibleExec     string
+	hiddenVolume    string // mounted by a hidden container only
+	hiddenImage     string // committed from a hidden container
+	visibleService  string
+	hiddenService   string
+	// prefixTrap is a hidden container NAMED like a prefix of
+	// visible[1]'s ID: a ref the proxy resolves to visible[1] is, forwarded
+	// as written, this one for the engine.
+	prefixTrap enginetest.Container
+	// namedOnly is visible by its name alone (CONTAINER_NAMES), so a
+	// rename can hide it.
+	namedOnly         enginetest.Container
 	hiddenServiceName string
 	visibleTask       string
 	hiddenTask        string
@@ -100,6 +107,20 @@ func newLeakWorld(t *testing.T, e *enginetest.Engine) *leakWorld {
 		secret(c.ID)
 		secret(c.ID[:12])
 	}
+
+	// Adversarial names: a hidden container named like a prefix of a
+	// visible ID, one named like a substring of the visible names (its
+	// name appears inside theirs, so only its ID is a secret), and a
+	// container visible by name only.
+	w.prefixTrap = e.Run(t, enginetest.RunSpec{Name: w.visible[1].ID[:7], Labels: map[string]string{w.key + ".priv": "trap"}})
+	w.hidden = append(w.hidden, w.prefixTrap)
+	secret(w.prefixTrap.ID)
+	secret(w.prefixTrap.ID[:12])
+	sub := e.Run(t, enginetest.RunSpec{Name: w.key + "-vis", Labels: map[string]string{w.key + ".priv": "substring"}})
+	w.hidden = append(w.hidden, sub)
+	secret(sub.ID)
+	secret(sub.ID[:12])
+	w.namedOnly = e.Run(t, enginetest.RunSpec{Name: w.key + "-named-x"})
 
 	// A hidden container mounting the hidden volume.
 	vname := secret(w.key + "-hid-volume-user")
@@ -291,8 +312,47 @@ func (w *leakWorld) snapshot(t *testing.T) snapshot {
 	if _, err := w.e.Client.VolumeInspect(ctx, w.hiddenVolume, client.VolumeInspectOptions{}); err != nil {
 		s["volume"] = "gone"
 	}
+	// Which containers reach a hidden one: its volumes, links and
+	// namespaces, as the engine stored them. A request the proxy decided on
+	// a visible container must never add one.
+	if list, err := w.e.Client.ContainerList(ctx, client.ContainerListOptions{All: true}); err == nil {
+		for _, c := range list.Items {
+			in, err := w.e.Client.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+			if err != nil || in.Container.HostConfig == nil {
+				continue
+			}
+			hc := in.Container.HostConfig
+			// The container each value names, parsed as the engine does.
+			var named []string
+			for _, mode := range []string{string(hc.NetworkMode), string(hc.PidMode), string(hc.IpcMode)} {
+				if _, ref, ok := strings.Cut(mode, ":"); ok {
+					named = append(named, ref)
+				}
+			}
+			for _, v := range hc.VolumesFrom {
+				ref, _, _ := strings.Cut(v, ":")
+				named = append(named, ref)
+			}
+			for _, v := range hc.Links { // "/child:/parent/alias"
+				ref, _, _ := strings.Cut(v, ":")
+				named = append(named, ref)
+			}
+			for _, ref := range named {
+				for _, h := range w.hidden {
+					if ref == h.ID || strings.TrimPrefix(ref, "/") == h.Name {
+						s[referencePrefix+c.ID[:12]+" -> "+ref] = "present"
+					}
+				}
+			}
+		}
+	}
 	return s
 }
+
+// referencePrefix starts the snapshot keys of references to hidden
+// containers: one that appears is a request that reached a hidden
+// container; one that goes is a visible container removed.
+const referencePrefix = "reference from "
 
 // freeTCPPort returns a loopback port free at the time of the call.
 func freeTCPPort(t *testing.T) string {
