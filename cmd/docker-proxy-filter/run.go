@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("starting",
 		"upstream", cfg.Upstream.String(),
 		"listen", cfg.Listen.String(),
-		"container_names", strings.Join(cfg.Filters.Names, ","),
+		"container_names", strings.Join(cfg.Criteria.Names, ","),
 		"container_labels", labelList(cfg),
 		"scrub_envs", cfg.ScrubEnvs,
 		"read_only", cfg.ReadOnly,
@@ -125,8 +125,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func labelList(cfg config.Config) string {
-	items := make([]string, len(cfg.Filters.Labels))
-	for i, l := range cfg.Filters.Labels {
+	items := make([]string, len(cfg.Criteria.Labels))
+	for i, l := range cfg.Criteria.Labels {
 		items[i] = l.String()
 	}
 	return strings.Join(items, ",")

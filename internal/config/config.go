@@ -22,8 +22,8 @@ import (
 type Config struct {
 	// Upstream is the engine or socket proxy every request is forwarded to.
 	Upstream Endpoint
-	// Filters choose the visible containers; empty means all are visible.
-	Filters match.Filters
+	// Criteria choose the visible containers; empty means all are visible.
+	Criteria match.Criteria
 	// ScrubEnvs replaces Config.Env with [] in container inspect answers (and
 	// hides environments wherever else the API shows them).
 	ScrubEnvs bool
@@ -98,7 +98,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	names, warn := splitList("CONTAINER_NAMES", getenv("CONTAINER_NAMES"))
-	cfg.Filters.Names = names
+	cfg.Criteria.Names = names
 	cfg.Warnings = append(cfg.Warnings, warn...)
 
 	labelItems, warn := splitList("CONTAINER_LABELS", getenv("CONTAINER_LABELS"))
@@ -109,9 +109,9 @@ func Load(getenv func(string) string) (Config, error) {
 			problem("CONTAINER_LABELS item %q has an empty label key; it would match every label", item)
 			continue
 		}
-		cfg.Filters.Labels = append(cfg.Filters.Labels, l)
+		cfg.Criteria.Labels = append(cfg.Criteria.Labels, l)
 	}
-	if cfg.Filters.Empty() {
+	if cfg.Criteria.Empty() {
 		cfg.Warnings = append(cfg.Warnings, "no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible")
 	}
 

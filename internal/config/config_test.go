@@ -66,20 +66,20 @@ func TestLoad(t *testing.T) {
 			"CONTAINER_NAMES":  " web , ,db,",
 			"CONTAINER_LABELS": "homepage, com.foo=bar=baz",
 		}, func(t *testing.T, c Config) {
-			want := match.Filters{
+			want := match.Criteria{
 				Names:  []string{"web", "db"},
 				Labels: []match.Label{{Key: "homepage"}, {Key: "com.foo", Value: "bar=baz", HasValue: true}},
 			}
-			if !reflect.DeepEqual(c.Filters, want) {
-				t.Errorf("Filters = %+v, want %+v", c.Filters, want)
+			if !reflect.DeepEqual(c.Criteria, want) {
+				t.Errorf("Criteria = %+v, want %+v", c.Criteria, want)
 			}
 			if len(c.Warnings) != 2 {
 				t.Errorf("Warnings = %q, want two empty-item warnings", c.Warnings)
 			}
 		}},
 		{"only commas means no filters", map[string]string{"CONTAINER_NAMES": ",,"}, func(t *testing.T, c Config) {
-			if !c.Filters.Empty() {
-				t.Errorf("Filters = %+v, want empty", c.Filters)
+			if !c.Criteria.Empty() {
+				t.Errorf("Criteria = %+v, want empty", c.Criteria)
 			}
 			if !strings.Contains(strings.Join(c.Warnings, "\n"), "every container is visible") {
 				t.Errorf("Warnings = %q, want the every-container warning", c.Warnings)

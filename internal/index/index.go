@@ -58,7 +58,7 @@ func (s State) String() string {
 
 // Index is the live allowlist. It is safe for concurrent use.
 type Index struct {
-	filters  *match.Filters
+	filters  *match.Criteria
 	vis      *Visibility
 	source   Source
 	logger   *slog.Logger
@@ -109,7 +109,7 @@ func New(o Options) (*Index, error) {
 	if o.Capacity <= 0 {
 		o.Capacity = 65536
 	}
-	x := &Index{filters: o.Visibility.Filters(), vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
+	x := &Index{filters: o.Visibility.Criteria(), vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
 	x.byID = x.newLRU()
 	x.names = make(map[string]string)
 	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)

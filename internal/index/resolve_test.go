@@ -16,7 +16,7 @@ import (
 // id builds a 64-hex container ID from a short hex head.
 func id(head string) string { return head + strings.Repeat("0", 64-len(head)) }
 
-var labelFilters = match.Filters{Labels: []match.Label{{Key: "homepage"}}}
+var labelFilters = match.Criteria{Labels: []match.Label{{Key: "homepage"}}}
 
 func visibleC(idHead, name string) Container {
 	return Container{ID: id(idHead), Name: name, Labels: map[string]string{"homepage.group": "x"}}
@@ -28,7 +28,7 @@ func hiddenC(idHead, name string) Container {
 
 // newTestIndex returns an index of containers only (no swarm services)
 // with these filters.
-func newTestIndex(t testing.TB, src Source, f match.Filters, capacity int) *Index {
+func newTestIndex(t testing.TB, src Source, f match.Criteria, capacity int) *Index {
 	t.Helper()
 	x, err := New(Options{Visibility: NewVisibility(&f, nil), Source: src, Logger: slog.New(slog.DiscardHandler), Capacity: capacity})
 	if err != nil {
@@ -38,7 +38,7 @@ func newTestIndex(t testing.TB, src Source, f match.Filters, capacity int) *Inde
 }
 
 // liveIndex returns an index fed by src, running until the test ends.
-func liveIndex(t *testing.T, src Source, f match.Filters, capacity int) *Index {
+func liveIndex(t *testing.T, src Source, f match.Criteria, capacity int) *Index {
 	t.Helper()
 	x := newTestIndex(t, src, f, capacity)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -252,7 +252,7 @@ func TestResolveFailsClosedWhenTheUpstreamFails(t *testing.T) {
 
 func TestResolveWhileSyncingConfirmsAllows(t *testing.T) {
 	src := newMemSource(visibleC("abc1", "/web"))
-	x := liveIndex(t, src, match.Filters{Names: []string{"web"}}, 0)
+	x := liveIndex(t, src, match.Criteria{Names: []string{"web"}}, 0)
 
 	// The stream breaks and stays down: the index cannot hear the rename
 	// that makes the container hidden, so an allow must be confirmed.

@@ -19,7 +19,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 )
 
 // Container is what the index needs to know about one container.
@@ -150,7 +150,7 @@ func (s *SDKSource) list(ctx context.Context, f client.Filters, limit int) ([]Co
 		return nil, fmt.Errorf("container list: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	var out []Container
-	counts, err := filter.EachContainer(resp.Body, func(id, name string, labels iter.Seq2[string, string]) {
+	counts, err := rewrite.EachContainer(resp.Body, func(id, name string, labels iter.Seq2[string, string]) {
 		c := Container{ID: id, Name: name}
 		for k, v := range labels {
 			if c.Labels == nil {
@@ -167,7 +167,7 @@ func (s *SDKSource) list(ctx context.Context, f client.Filters, limit int) ([]Co
 		// Such a container cannot be decided on; it stays out of the index,
 		// so it is hidden (and a ref to it is answered as missing).
 		s.logger.Warn("containers left out of the index: their list entries are larger than the proxy holds",
-			"count", counts.Oversized, "max_bytes", filter.MaxListElement)
+			"count", counts.Oversized, "max_bytes", rewrite.MaxListElement)
 	}
 	return out, nil
 }

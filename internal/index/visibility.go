@@ -36,7 +36,7 @@ const serviceCacheTTL = 2 * time.Second
 // Visibility is the one visibility rule, for containers and services; the
 // index, the list filter and every rewriter use it so they always agree.
 type Visibility struct {
-	filters *match.Filters
+	filters *match.Criteria
 	source  ServiceSource // nil: no swarm
 
 	mu      sync.Mutex
@@ -47,16 +47,16 @@ type Visibility struct {
 
 // NewVisibility returns the rule for these filters; services come from src
 // (nil: an upstream without swarm services, for tests of the index alone).
-func NewVisibility(f *match.Filters, src ServiceSource) *Visibility {
+func NewVisibility(f *match.Criteria, src ServiceSource) *Visibility {
 	if f == nil {
-		f = &match.Filters{}
+		f = &match.Criteria{}
 	}
 	return &Visibility{filters: f, source: src}
 }
 
-// Filters are the configured filters. The index reads them to know whether
+// Criteria are the configured filters. The index reads them to know whether
 // a create event's attributes are enough to decide a container.
-func (v *Visibility) Filters() *match.Filters { return v.filters }
+func (v *Visibility) Criteria() *match.Criteria { return v.filters }
 
 // Service reports whether a service with this name and Spec.Labels is
 // visible. Its name is matched like a container's, with a leading slash.

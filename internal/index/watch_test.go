@@ -29,7 +29,7 @@ func knows(x *Index, ref string) (Decision, bool) {
 
 func TestWatchFollowsCreateRenameDestroy(t *testing.T) {
 	src := newMemSource(visibleC("a1", "/web"))
-	x := liveIndex(t, src, match.Filters{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
+	x := liveIndex(t, src, match.Criteria{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
 
 	src.create(Container{ID: id("b2"), Name: "/app-1"})
 	eventually(t, "created container indexed", func() bool { d, ok := knows(x, "app-1"); return ok && d.ID == id("b2") })
@@ -91,7 +91,7 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 	// The events stream starts by replaying the engine's buffer, which is
 	// older than the list the index starts from.
 	src := newMemSource(Container{ID: id("a1"), Name: "/secret"}) // renamed from /app-x long ago
-	f := match.Filters{Names: []string{"app"}}
+	f := match.Criteria{Names: []string{"app"}}
 	x := newTestIndex(t, src, f, 0)
 	x.mu.Lock()
 	x.replace([]Container{{ID: id("a1"), Name: "/secret"}})
@@ -114,7 +114,7 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 
 func TestRenamesApplyFromTheEventWithoutAnInspect(t *testing.T) {
 	src := newMemSource(Container{ID: id("a1"), Name: "/app-1"}, visibleC("b2", "/labelled"))
-	x := liveIndex(t, src, match.Filters{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
+	x := liveIndex(t, src, match.Criteria{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
 	inspects := src.inspects.Load()
 
 	// Away from a visible name: hidden at once, from the event alone.

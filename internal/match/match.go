@@ -40,9 +40,9 @@ func (l Label) matches(key, value string) bool {
 	return !l.HasValue || strings.Contains(value, l.Value)
 }
 
-// Filters is the visibility rule. The zero value has no filters and so makes
+// Criteria is the visibility rule. The zero value has no filters and so makes
 // every container visible (the "monitor everything, scrub envs" scenario).
-type Filters struct {
+type Criteria struct {
 	// Names are substrings of the container's primary name, matched against the
 	// name as the engine writes it, with its leading slash ("/web-1"), so an
 	// item may anchor at the start of the name with "/web".
@@ -52,14 +52,14 @@ type Filters struct {
 }
 
 // Empty reports whether no filter is configured, i.e. every container is visible.
-func (f *Filters) Empty() bool {
+func (f *Criteria) Empty() bool {
 	return len(f.Names) == 0 && len(f.Labels) == 0
 }
 
 // Match reports whether a container with this primary name and these labels is
 // visible. name may be given with or without its leading slash; labels may be
 // nil.
-func (f *Filters) Match(name string, labels iter.Seq2[string, string]) bool {
+func (f *Criteria) Match(name string, labels iter.Seq2[string, string]) bool {
 	if f.Empty() {
 		return true
 	}
@@ -67,7 +67,7 @@ func (f *Filters) Match(name string, labels iter.Seq2[string, string]) bool {
 }
 
 // MatchLabel reports whether one label matches a label filter.
-func (f *Filters) MatchLabel(key, value string) bool {
+func (f *Criteria) MatchLabel(key, value string) bool {
 	for _, lf := range f.Labels {
 		if lf.matches(key, value) {
 			return true
@@ -77,7 +77,7 @@ func (f *Filters) MatchLabel(key, value string) bool {
 }
 
 // MatchLabels reports whether the labels alone match a label filter.
-func (f *Filters) MatchLabels(labels iter.Seq2[string, string]) bool {
+func (f *Criteria) MatchLabels(labels iter.Seq2[string, string]) bool {
 	if len(f.Labels) == 0 || labels == nil {
 		return false
 	}
@@ -92,12 +92,12 @@ func (f *Filters) MatchLabels(labels iter.Seq2[string, string]) bool {
 }
 
 // MatchMap is Match for labels held in a map, as the SDK returns them.
-func (f *Filters) MatchMap(name string, labels map[string]string) bool {
+func (f *Criteria) MatchMap(name string, labels map[string]string) bool {
 	return f.Match(name, maps.All(labels))
 }
 
 // MatchName reports whether the name alone matches a name filter.
-func (f *Filters) MatchName(name string) bool {
+func (f *Criteria) MatchName(name string) bool {
 	if len(f.Names) == 0 {
 		return false
 	}
@@ -106,7 +106,7 @@ func (f *Filters) MatchName(name string) bool {
 	}
 	for _, n := range f.Names {
 		// An empty item would match every name; configuration drops them, and
-		// this guard keeps a hand-built Filters from widening access.
+		// this guard keeps a hand-built Criteria from widening access.
 		if n != "" && strings.Contains(name, n) {
 			return true
 		}

@@ -9,29 +9,29 @@ func TestMatch(t *testing.T) {
 	labels := map[string]string{"homepage.group": "media", "com.example.tier": "db-primary"}
 	tests := []struct {
 		name    string
-		filters Filters
+		filters Criteria
 		cname   string
 		labels  map[string]string
 		want    bool
 	}{
-		{"no filters shows everything", Filters{}, "/anything", nil, true},
-		{"name substring", Filters{Names: []string{"web"}}, "/my-web-1", nil, true},
-		{"name without slash is normalised", Filters{Names: []string{"/web"}}, "web-1", nil, true},
-		{"slash anchors at the start", Filters{Names: []string{"/web"}}, "/my-web", nil, false},
-		{"name is case-sensitive", Filters{Names: []string{"Web"}}, "/web", nil, false},
-		{"any name item", Filters{Names: []string{"db", "web"}}, "/web", nil, true},
-		{"name miss", Filters{Names: []string{"db"}}, "/web", labels, false},
-		{"empty name item never matches", Filters{Names: []string{""}}, "/web", nil, false},
-		{"label key substring", Filters{Labels: []Label{{Key: "homepage"}}}, "/x", labels, true},
-		{"label key miss", Filters{Labels: []Label{{Key: "traefik"}}}, "/x", labels, false},
-		{"label key=value both substrings", Filters{Labels: []Label{{Key: "example.tier", Value: "db", HasValue: true}}}, "/x", labels, true},
-		{"label value must match the same label", Filters{Labels: []Label{{Key: "homepage", Value: "db", HasValue: true}}}, "/x", labels, false},
-		{"label key= matches any value", Filters{Labels: []Label{{Key: "homepage", HasValue: true}}}, "/x", labels, true},
-		{"label value is case-sensitive", Filters{Labels: []Label{{Key: "homepage.group", Value: "Media", HasValue: true}}}, "/x", labels, false},
-		{"empty label key never matches", Filters{Labels: []Label{{Key: ""}}}, "/x", labels, false},
-		{"nil labels", Filters{Labels: []Label{{Key: "homepage"}}}, "/x", nil, false},
-		{"names OR labels", Filters{Names: []string{"nomatch"}, Labels: []Label{{Key: "homepage"}}}, "/x", labels, true},
-		{"names OR labels, name side", Filters{Names: []string{"x"}, Labels: []Label{{Key: "nomatch"}}}, "/x", labels, true},
+		{"no filters shows everything", Criteria{}, "/anything", nil, true},
+		{"name substring", Criteria{Names: []string{"web"}}, "/my-web-1", nil, true},
+		{"name without slash is normalised", Criteria{Names: []string{"/web"}}, "web-1", nil, true},
+		{"slash anchors at the start", Criteria{Names: []string{"/web"}}, "/my-web", nil, false},
+		{"name is case-sensitive", Criteria{Names: []string{"Web"}}, "/web", nil, false},
+		{"any name item", Criteria{Names: []string{"db", "web"}}, "/web", nil, true},
+		{"name miss", Criteria{Names: []string{"db"}}, "/web", labels, false},
+		{"empty name item never matches", Criteria{Names: []string{""}}, "/web", nil, false},
+		{"label key substring", Criteria{Labels: []Label{{Key: "homepage"}}}, "/x", labels, true},
+		{"label key miss", Criteria{Labels: []Label{{Key: "traefik"}}}, "/x", labels, false},
+		{"label key=value both substrings", Criteria{Labels: []Label{{Key: "example.tier", Value: "db", HasValue: true}}}, "/x", labels, true},
+		{"label value must match the same label", Criteria{Labels: []Label{{Key: "homepage", Value: "db", HasValue: true}}}, "/x", labels, false},
+		{"label key= matches any value", Criteria{Labels: []Label{{Key: "homepage", HasValue: true}}}, "/x", labels, true},
+		{"label value is case-sensitive", Criteria{Labels: []Label{{Key: "homepage.group", Value: "Media", HasValue: true}}}, "/x", labels, false},
+		{"empty label key never matches", Criteria{Labels: []Label{{Key: ""}}}, "/x", labels, false},
+		{"nil labels", Criteria{Labels: []Label{{Key: "homepage"}}}, "/x", nil, false},
+		{"names OR labels", Criteria{Names: []string{"nomatch"}, Labels: []Label{{Key: "homepage"}}}, "/x", labels, true},
+		{"names OR labels, name side", Criteria{Names: []string{"x"}, Labels: []Label{{Key: "nomatch"}}}, "/x", labels, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +66,7 @@ func TestParseLabel(t *testing.T) {
 }
 
 func BenchmarkMatch(b *testing.B) {
-	f := Filters{Names: []string{"web", "db"}, Labels: []Label{{Key: "homepage"}, {Key: "traefik.enable", Value: "true", HasValue: true}}}
+	f := Criteria{Names: []string{"web", "db"}, Labels: []Label{{Key: "homepage"}, {Key: "traefik.enable", Value: "true", HasValue: true}}}
 	labels := map[string]string{}
 	for i := range 10 {
 		labels[fmt.Sprintf("com.example.label%d", i)] = "value"

@@ -84,7 +84,7 @@ func TestEnginePollingModeFollowsARecreatedContainerAtOnce(t *testing.T) {
 	name := enginetest.UniqueName(t, "app")
 	first := e.Run(t, enginetest.RunSpec{Name: name, Labels: map[string]string{key: "one"}})
 	hop := upstreamHop(t, e.Host, hopOptions{refuseEvents: true})
-	p := startProxy(t, hop, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}, waitPolling: true, pollInterval: "1h"})
+	p := startProxy(t, hop, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key}}}, waitPolling: true, pollInterval: "1h"})
 	if got := rawDo(t, p.Host, "GET", "/containers/"+name+"/json", nil, nil); got.Status != http.StatusOK || !strings.Contains(got.Body, first.ID) {
 		t.Fatalf("inspect %s = %d, want the first container", name, got.Status)
 	}
@@ -272,7 +272,7 @@ func TestEngineSlowAndMissingBodiesCannotHoldConnections(t *testing.T) {
 	key := enginetest.UniqueName(t, "k")
 	web := e.Run(t, enginetest.RunSpec{Labels: map[string]string{key: "x"}})
 	log := &upstreamLog{}
-	p := startProxy(t, upstreamHop(t, e.Host, hopOptions{log: log}), proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}, bodyTimeout: "1s"})
+	p := startProxy(t, upstreamHop(t, e.Host, hopOptions{log: log}), proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key}}}, bodyTimeout: "1s"})
 	addr := strings.TrimPrefix(p.Host, "tcp://")
 	send := func(head string) (net.Conn, *bufio.Reader) {
 		conn, err := net.Dial("tcp", addr)

@@ -35,16 +35,16 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 )
 
 // ---------------------------------------------------------------- fixtures --
 
 // benchFixtureDirs are where the captured engine 20.10 answers are looked
 // for: DPF_FIXTURES_DIR, the shared fixtures beside the repository, then the
-// copy kept in internal/filter/testdata.
+// copy kept in internal/rewrite/testdata.
 func benchFixtureDirs() []string {
 	var dirs []string
 	if d := os.Getenv("DPF_FIXTURES_DIR"); d != "" {
@@ -96,7 +96,7 @@ type benchContainer struct {
 
 // benchFilters is CONTAINER_LABELS=homepage: even-numbered fake containers
 // carry a homepage.group label and are visible, odd ones are not.
-var benchFilters = match.Filters{Labels: []match.Label{{Key: "homepage"}}}
+var benchFilters = match.Criteria{Labels: []match.Label{{Key: "homepage"}}}
 
 // benchEngine is an in-process stand-in for a 20.10 engine on a unix socket,
 // answering the way the captured engine does (same headers, element and
@@ -359,7 +359,7 @@ func benchLogger() *slog.Logger {
 // served over loopback TCP, as cmd/docker-proxy-filter assembles it. env
 // adds configuration (e.g. SCRUB_ENVS); logger nil is the production
 // default logger writing to nowhere.
-func startBenchProxy(tb testing.TB, upstreamHost string, filters match.Filters, env map[string]string, logger *slog.Logger) (url string, idx *index.Index) {
+func startBenchProxy(tb testing.TB, upstreamHost string, filters match.Criteria, env map[string]string, logger *slog.Logger) (url string, idx *index.Index) {
 	tb.Helper()
 	h, idx := benchLiveProxy(tb, upstreamHost, filters, env, logger)
 	srv := httptest.NewServer(h)
@@ -370,7 +370,7 @@ func startBenchProxy(tb testing.TB, upstreamHost string, filters match.Filters, 
 // benchLiveProxy builds the proxy handler through NewSidecar, as
 // cmd/docker-proxy-filter does, and waits until its index, listing and
 // following upstreamHost, is live.
-func benchLiveProxy(tb testing.TB, upstreamHost string, filters match.Filters, env map[string]string, logger *slog.Logger) (*Proxy, *index.Index) {
+func benchLiveProxy(tb testing.TB, upstreamHost string, filters match.Criteria, env map[string]string, logger *slog.Logger) (*Proxy, *index.Index) {
 	tb.Helper()
 	full := filtersEnv(filters)
 	full["POLL_INTERVAL"] = "1s"
@@ -520,7 +520,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
 		url, _ := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
-		url, _ = startBenchProxy(b, f.Host, match.Filters{}, nil, nil)
+		url, _ = startBenchProxy(b, f.Host, match.Criteria{}, nil, nil)
 		allVisible := newBenchTarget(b, "proxy-no-filters", url)
 		url, _ = startBenchProxy(b, f.Host, benchFilters, nil, slog.New(slog.DiscardHandler))
 		noLog := newBenchTarget(b, "proxy-no-audit-log", url)
@@ -597,7 +597,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		}
 
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, e.Host))
-		url, _ := startBenchProxy(b, e.Host, match.Filters{Labels: []match.Label{{Key: key}}}, nil, nil)
+		url, _ := startBenchProxy(b, e.Host, match.Criteria{Labels: []match.Label{{Key: key}}}, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
 
 		b.Run("inspect", func(b *testing.B) {
@@ -921,11 +921,11 @@ func benchHeapCost(fn, keep func()) (peak, kept uint64) {
 
 // BenchmarkListPath takes the proxy's list path apart in process (no
 // sockets) on the fake 1,000- and 10,000-container lists, with the proxy's
-// own filter run (filter.ContainerList through modeRefWriter, deciding with
+// own filter run (rewrite.ContainerList through modeRefWriter, deciding with
 // the proxy's Visibility, as serveContainerList does):
 //
 //   - filter-only: that run from the answer to io.Discard;
-//   - filter-only-match: the same deciding with match.Filters.Match alone
+//   - filter-only-match: the same deciding with match.Criteria.Match alone
 //     and writing straight to io.Discard, to show what Visibility (its
 //     swarm-service check) and modeRefWriter add;
 //   - filterAnswer-copy: filterAnswer (the pipe from a goroutine through a
@@ -946,7 +946,7 @@ func BenchmarkListPath(b *testing.B) {
 			f := newBenchEngine(b, n)
 			p, _ := benchLiveProxy(b, f.Host, benchFilters, nil, nil)
 			filterRun := func(dst io.Writer, src io.Reader) error {
-				_, err := filter.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
+				_, err := rewrite.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
 				return err
 			}
 			copyRun := func(dst io.Writer, src io.Reader) error {
@@ -962,7 +962,7 @@ func BenchmarkListPath(b *testing.B) {
 			}{
 				{"filter-only", func() error { return filterRun(io.Discard, reader{bytes.NewReader(f.List)}) }},
 				{"filter-only-match", func() error {
-					_, err := filter.ContainerList(io.Discard, reader{bytes.NewReader(f.List)}, benchFilters.Match, 0)
+					_, err := rewrite.ContainerList(io.Discard, reader{bytes.NewReader(f.List)}, benchFilters.Match, 0)
 					return err
 				}},
 				{"filterAnswer-copy", func() error { return benchDrain(answer(), copyRun) }},

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -236,13 +236,13 @@ func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 	}
 	out := body
 	if scrub {
-		if out, err = filter.ScrubInspectEnv(body); err != nil {
+		if out, err = rewrite.ScrubInspectEnv(body); err != nil {
 			return errors.Join(errBadUpstreamAnswer, err)
 		}
 	}
 	// A visible container can name hidden ones: --volumes-from, --link
 	// and --pid/--ipc/--network container:<name or ID>.
-	if out, err = filter.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err != nil {
+	if out, err = rewrite.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err != nil {
 		return errors.Join(errBadUpstreamAnswer, err)
 	}
 	setBody(resp, p.redactHexRuns(out))
@@ -279,11 +279,11 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 				return nil
 			}
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
-				counts, err := filter.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
+				counts, err := rewrite.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
 				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 				if counts.Oversized > 0 {
 					p.logger.Warn("left containers out of a list: their entries are larger than the proxy holds",
-						"count", counts.Oversized, "max_bytes", filter.MaxListElement)
+						"count", counts.Oversized, "max_bytes", rewrite.MaxListElement)
 				}
 				return err
 			})

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/jsonscan"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -77,14 +77,14 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 	switch rt.Op() {
 	case route.OpNetworkInspect:
 		fn = func(b []byte) ([]byte, error) {
-			out, err := filter.NetworkInspect(b, keep)
+			out, err := rewrite.NetworkInspect(b, keep)
 			if err != nil {
 				return nil, err
 			}
 			return p.filterNetworkServices(ctx, out)
 		}
 	case route.OpNetworkList:
-		fn = func(b []byte) ([]byte, error) { return filter.NetworkList(b, keep) }
+		fn = func(b []byte) ([]byte, error) { return rewrite.NetworkList(b, keep) }
 	case route.OpSystemDataUsage:
 		// Image and volume figures are recomputed from the containers, so
 		// a df limited by ?type= to other sections asks for containers too
@@ -96,7 +96,7 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 			rawQuery = q.Encode()
 		}
 		fn = func(b []byte) ([]byte, error) {
-			out, err := filter.DiskUsage(b, keep)
+			out, err := rewrite.DiskUsage(b, keep)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +113,7 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 			if err != nil {
 				return nil, err
 			}
-			return filter.Info(b, counts)
+			return rewrite.Info(b, counts)
 		}
 	case route.OpImageList:
 		fn = func(b []byte) ([]byte, error) {
@@ -125,7 +125,7 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 				}
 				return perImage[imageID]
 			}
-			out, err := filter.ImageList(b, containersOf, keep)
+			out, err := rewrite.ImageList(b, containersOf, keep)
 			if countErr != nil {
 				return nil, countErr
 			}
@@ -133,7 +133,7 @@ func (p *Proxy) serveDescribing(w http.ResponseWriter, r *http.Request, rt *rout
 		}
 	case route.OpImageInspect:
 		fn = func(b []byte) ([]byte, error) {
-			out, err := filter.ImageInspect(b, keep, p.scrubEnvs)
+			out, err := rewrite.ImageInspect(b, keep, p.scrubEnvs)
 			if err != nil {
 				return nil, err
 			}
@@ -160,10 +160,10 @@ func withoutMembers(body []byte, names ...string) ([]byte, error) {
 
 // visibleCounts lists the upstream's containers and counts the visible
 // ones by state and by image.
-func (p *Proxy) visibleCounts(ctx context.Context) (filter.ContainerCounts, map[string]int, error) {
+func (p *Proxy) visibleCounts(ctx context.Context) (rewrite.ContainerCounts, map[string]int, error) {
 	body, err := p.upstreamJSON(ctx, "/containers/json?all=1")
 	if err != nil {
-		return filter.ContainerCounts{}, nil, err
+		return rewrite.ContainerCounts{}, nil, err
 	}
 	var list []struct {
 		Names   []string
@@ -172,9 +172,9 @@ func (p *Proxy) visibleCounts(ctx context.Context) (filter.ContainerCounts, map[
 		ImageID string
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return filter.ContainerCounts{}, nil, err
+		return rewrite.ContainerCounts{}, nil, err
 	}
-	var c filter.ContainerCounts
+	var c rewrite.ContainerCounts
 	perImage := map[string]int{}
 	for _, el := range list {
 		if !p.vis.Container(primaryName(el.Names), el.Labels) {
@@ -211,10 +211,10 @@ func (p *Proxy) serveEvents(w http.ResponseWriter, r *http.Request, rt *route.Ro
 		pr, pw := io.Pipe()
 		go func() {
 			defer src.Close()
-			pw.CloseWithError(filter.FilterEvents(pw, src, filter.EventOptions{
-				Decide: func(ev filter.Event) filter.Verdict { return p.decideEvent(ctx, ev) },
+			pw.CloseWithError(rewrite.FilterEvents(pw, src, rewrite.EventOptions{
+				Decide: func(ev rewrite.Event) rewrite.Verdict { return p.decideEvent(ctx, ev) },
 				Oversize: func() {
-					p.logger.Warn("dropped an event larger than the proxy holds", "route", rt.Name(), "max_bytes", filter.MaxEventRecord)
+					p.logger.Warn("dropped an event larger than the proxy holds", "route", rt.Name(), "max_bytes", rewrite.MaxEventRecord)
 				},
 			}))
 		}()
@@ -234,18 +234,18 @@ func (p *Proxy) serveEvents(w http.ResponseWriter, r *http.Request, rt *route.Ro
 // one that makes a container visible is kept without the old, hidden name.
 // Network and volume events are decided by the container they name, service
 // events by their service; other events describe no container.
-func (p *Proxy) decideEvent(ctx context.Context, ev filter.Event) filter.Verdict {
-	keep := func(visible bool) filter.Verdict {
+func (p *Proxy) decideEvent(ctx context.Context, ev rewrite.Event) rewrite.Verdict {
+	keep := func(visible bool) rewrite.Verdict {
 		if visible {
-			return filter.KeepEvent
+			return rewrite.KeepEvent
 		}
-		return filter.DropEvent
+		return rewrite.DropEvent
 	}
 	switch ev.Type {
 	case "container":
 		id := ev.Actor.ID
 		if id == "" {
-			return filter.DropEvent // prune: it counts what hidden containers freed too
+			return rewrite.DropEvent // prune: it counts what hidden containers freed too
 		}
 		attrs := ev.Actor.Attributes
 		byLabels, _, known := p.index.Seen(id)
@@ -253,23 +253,23 @@ func (p *Proxy) decideEvent(ctx context.Context, ev filter.Event) filter.Verdict
 			byLabels = p.vis.ByLabels(index.EventLabels(attrs))
 		}
 		if !byLabels && !p.vis.ByName(eventName(attrs["name"])) {
-			return filter.DropEvent
+			return rewrite.DropEvent
 		}
 		if ev.Action == "rename" && !byLabels && !p.vis.ByName(eventName(attrs["oldName"])) {
-			return filter.KeepWithoutOldName
+			return rewrite.KeepWithoutOldName
 		}
-		return filter.KeepEvent
+		return rewrite.KeepEvent
 	case "network", "volume":
 		if c := ev.Actor.Attributes["container"]; c != "" {
 			return keep(p.containerVisible(ctx, c))
 		}
-		return filter.KeepEvent
+		return rewrite.KeepEvent
 	case "service":
 		return keep(p.vis.ServiceID(ctx, ev.Actor.ID))
 	case "":
-		return filter.DropEvent // an event the proxy cannot place
+		return rewrite.DropEvent // an event the proxy cannot place
 	}
-	return filter.KeepEvent
+	return rewrite.KeepEvent
 }
 
 // eventName is a container name from an event attribute, with its slash.

@@ -137,7 +137,7 @@ func TestFixtureEventsKeepFramingAndFlushEachEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, host, proxyConfig{filters: cfg.Filters})
+	p := startProxy(t, host, proxyConfig{filters: cfg.Criteria})
 	hiddenIDs := map[string]bool{fx.container("db-b").ID: true, fx.container("net-hid").ID: true}
 
 	for _, tc := range []struct{ accept string }{{""}, {"application/json-seq"}, {"application/jsonl"}} {

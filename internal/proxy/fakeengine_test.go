@@ -75,8 +75,8 @@ var (
 
 func fakeWorld() []fakeContainer { return []fakeContainer{fakeDB, fakeWeb, fakeTools} }
 
-func fakeFilters() match.Filters {
-	return match.Filters{Labels: []match.Label{{Key: "fake.app"}}}
+func fakeFilters() match.Criteria {
+	return match.Criteria{Labels: []match.Label{{Key: "fake.app"}}}
 }
 
 // fakeCase answers one test request.

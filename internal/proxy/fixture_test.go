@@ -316,7 +316,7 @@ func startFixtureProxy(t *testing.T, f *fixtureEngine, scrub bool) *testProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, f.Host, proxyConfig{filters: cfg.Filters, scrubEnvs: scrub})
+	p := startProxy(t, f.Host, proxyConfig{filters: cfg.Criteria, scrubEnvs: scrub})
 	if got := rawDo(t, p.Host, "GET", "/_ping", nil, nil); got.Status != http.StatusOK {
 		t.Fatalf("GET /_ping through the proxy = %d %q", got.Status, got.Body)
 	}

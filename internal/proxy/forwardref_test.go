@@ -55,7 +55,7 @@ func newPrefixTrap(t *testing.T) *prefixTrap {
 	w.visible = create(key+"-vis", map[string]string{key + ".app": "v"}, "/visible-data")
 	w.prefix = w.visible[:7]
 	w.hidden = create(w.prefix, map[string]string{key + ".priv": "h"}, "/hidden-data")
-	w.proxy = startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key + ".app"}}}})
+	w.proxy = startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key + ".app"}}}})
 	return w
 }
 

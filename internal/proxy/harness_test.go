@@ -36,7 +36,7 @@ type testProxy struct {
 }
 
 type proxyConfig struct {
-	filters   match.Filters
+	filters   match.Criteria
 	scrubEnvs bool
 	readOnly  bool // the product's default is true; tests opt in
 	capacity  int
@@ -123,7 +123,7 @@ func startSidecar(tb testing.TB, upstreamHost string, env map[string]string, log
 
 // filtersEnv renders filters as the CONTAINER_NAMES and CONTAINER_LABELS a
 // user would set.
-func filtersEnv(f match.Filters) map[string]string {
+func filtersEnv(f match.Criteria) map[string]string {
 	labels := make([]string, len(f.Labels))
 	for i, l := range f.Labels {
 		labels[i] = l.String()

@@ -20,7 +20,7 @@ func TestEngineReadOnlyAllowsOnlyGetAndHead(t *testing.T) {
 	e := enginetest.Require(t)
 	key := enginetest.UniqueName(t, "k")
 	c := e.Run(t, enginetest.RunSpec{Labels: map[string]string{key: "v"}})
-	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}, readOnly: true})
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key}}}, readOnly: true})
 
 	if got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+"/json", nil, nil); got.Status != http.StatusOK {
 		t.Errorf("GET inspect under READ_ONLY = %d, want 200", got.Status)
@@ -154,7 +154,7 @@ func TestEngineErrorsNeverNameHiddenContainers(t *testing.T) {
 func TestEngineEventsShowOnlyVisibleContainers(t *testing.T) {
 	e := enginetest.Require(t)
 	key := enginetest.UniqueName(t, "k")
-	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}})
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key}}}})
 	since := time.Now().Add(-time.Second).Unix()
 
 	cmd := e.DockerCmd(t, p.Host, "events", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")

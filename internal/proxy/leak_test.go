@@ -73,7 +73,7 @@ func TestLeakDifferential(t *testing.T) {
 
 	before := w.snapshot(t)
 	p := startProxy(t, e.Host, proxyConfig{
-		filters:   match.Filters{Labels: []match.Label{{Key: w.key + ".app"}}, Names: []string{"/" + w.key + "-named-"}},
+		filters:   match.Criteria{Labels: []match.Label{{Key: w.key + ".app"}}, Names: []string{"/" + w.key + "-named-"}},
 		scrubEnvs: true,
 	})
 

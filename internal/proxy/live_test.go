@@ -18,7 +18,7 @@ func nameScenario(t *testing.T) (*enginetest.Engine, string, *testProxy) {
 	t.Helper()
 	e := enginetest.Require(t)
 	prefix := enginetest.UniqueName(t, "vis")
-	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Names: []string{"/" + prefix}}})
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Names: []string{"/" + prefix}}})
 	return e, prefix, p
 }
 
@@ -74,7 +74,7 @@ func TestEngineRecreateUnderTheSameNameIsSeenLive(t *testing.T) {
 	e := enginetest.Require(t)
 	key := enginetest.UniqueName(t, "k")
 	name := enginetest.UniqueName(t, "app")
-	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key}}}})
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key}}}})
 
 	// A visible "app", allowed and cached...
 	first := e.Run(t, enginetest.RunSpec{Name: name, Labels: map[string]string{key: "yes"}})

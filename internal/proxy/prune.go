@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
+	"github.com/dpf-dev/docker-proxy-filter/internal/filterarg"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -34,7 +34,7 @@ type pruneCandidate struct {
 }
 
 func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	args, err := filters.Parse(r.URL.Query().Get("filters"))
+	args, err := filterarg.Parse(r.URL.Query().Get("filters"))
 	if err != nil {
 		a.reason = "invalid prune filters"
 		p.writeEngineError(w, http.StatusBadRequest, "invalid filter")
@@ -112,7 +112,7 @@ func (p *Proxy) deleteForPrune(ctx context.Context, id string) bool {
 
 // pruneLabelsMatch applies prune's label filters: every "label" entry ("key"
 // or "key=value") must be present, and no "label!" entry may be.
-func pruneLabelsMatch(args filters.Args, labels map[string]string) bool {
+func pruneLabelsMatch(args filterarg.Args, labels map[string]string) bool {
 	has := func(entry string) bool {
 		k, v, withValue := strings.Cut(entry, "=")
 		got, ok := labels[k]

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -67,7 +67,7 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	pr, pw := io.Pipe()
 	go func() {
 		defer src.Close()
-		pw.CloseWithError(filter.ErrorMessages(pw, src, p.redactor(resp.Request.Context()), nil))
+		pw.CloseWithError(rewrite.ErrorMessages(pw, src, p.redactor(resp.Request.Context()), nil))
 	}()
 	resp.Body = &streamedBody{Reader: pr, pipe: pr}
 	resp.ContentLength = -1
@@ -202,12 +202,12 @@ func (w listElementWriter) Write(b []byte) (int, error) {
 	}
 	out := elem
 	if bytes.Contains(out, []byte(`"container:`)) {
-		if clean, err := filter.RedactInspectRefs(out, w.p.index.HiddenRef, hiddenPlaceholder); err == nil {
+		if clean, err := rewrite.RedactInspectRefs(out, w.p.index.HiddenRef, hiddenPlaceholder); err == nil {
 			out = clean
 		}
 		out = w.p.redactHexRuns(out)
 	}
-	out = filter.DropHiddenAliases(out, w.p.index.HiddenName)
+	out = rewrite.DropHiddenAliases(out, w.p.index.HiddenName)
 	if &out[0] == &elem[0] && len(out) == len(elem) {
 		return w.dst.Write(b)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/bodyref"
-	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
+	"github.com/dpf-dev/docker-proxy-filter/internal/filterarg"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
@@ -276,7 +276,7 @@ func (p *Proxy) listFilters(w http.ResponseWriter, r *http.Request, a *audit, ra
 	if err != nil || len(values["filters"]) == 0 {
 		return rawQuery, true
 	}
-	args, err := filters.Parse(values["filters"][0])
+	args, err := filterarg.Parse(values["filters"][0])
 	if err != nil || !args.Contains("before") && !args.Contains("since") {
 		return rawQuery, true // the engine answers a bad filter itself
 	}

@@ -42,7 +42,7 @@ func newScenario(t *testing.T, scrub bool) *scenario {
 	s.hidden = e.Run(t, enginetest.RunSpec{Name: key + "-db", Labels: map[string]string{key + ".priv": "yes"}, Env: []string{"DB_PASSWORD=" + s.secret}})
 	s.seen = &upstreamLog{}
 	s.proxy = startProxyWith(t, e.Host, proxyConfig{
-		filters:   match.Filters{Labels: []match.Label{{Key: key + ".app"}}},
+		filters:   match.Criteria{Labels: []match.Label{{Key: key + ".app"}}},
 		scrubEnvs: scrub,
 	}, s.seen)
 	return s

@@ -41,7 +41,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
-	filters := cfg.Filters // the sidecar's own copy, shared by every part
+	filters := cfg.Criteria // the sidecar's own copy, shared by every part
 	// One visibility rule for the index and every filter: the filters, plus
 	// the tasks of visible swarm services.
 	vis := index.NewVisibility(&filters, source)

@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/filter"
-	"github.com/dpf-dev/docker-proxy-filter/internal/filters"
+	"github.com/dpf-dev/docker-proxy-filter/internal/filterarg"
+	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -148,7 +148,7 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 	case route.OpServiceList:
 		a.decision = decisionFilter
 		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
-			out, counts, err := filter.ServiceList(b, p.vis.Service, scrub)
+			out, counts, err := rewrite.ServiceList(b, p.vis.Service, scrub)
 			a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 			return out, err
 		})})
@@ -160,7 +160,7 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 		}
 		a.decision = decisionFilter
 		p.forward(w, r, &forward{path: rt.Path, rawQuery: rawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
-			out, counts, err := filter.TaskList(b, func(s, c string) bool { return p.taskVisible(ctx, s, c) }, scrub)
+			out, counts, err := rewrite.TaskList(b, func(s, c string) bool { return p.taskVisible(ctx, s, c) }, scrub)
 			a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 			return out, err
 		})})
@@ -217,12 +217,12 @@ func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Rou
 	switch rt.Op() {
 	case route.OpServiceInspect:
 		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
-			_, _, out, err := filter.ServiceInspect(b, scrub)
+			_, _, out, err := rewrite.ServiceInspect(b, scrub)
 			return out, err
 		})
 	case route.OpTaskInspect:
 		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
-			_, _, out, err := filter.TaskInspect(b, scrub)
+			_, _, out, err := rewrite.TaskInspect(b, scrub)
 			return out, err
 		})
 	}
@@ -238,7 +238,7 @@ func (p *Proxy) taskFilters(w http.ResponseWriter, r *http.Request, a *audit) (r
 	if err != nil || len(values["filters"]) == 0 {
 		return r.URL.RawQuery, true
 	}
-	args, err := filters.Parse(values["filters"][0])
+	args, err := filterarg.Parse(values["filters"][0])
 	if err != nil || !args.Contains("service") {
 		return r.URL.RawQuery, true // the engine refuses a bad filter itself
 	}

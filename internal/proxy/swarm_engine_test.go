@@ -65,7 +65,7 @@ func TestEngineSwarmServicesResolveLikeContainers(t *testing.T) {
 		return running == 2
 	})
 
-	p := startProxy(t, e.Host, proxyConfig{filters: match.Filters{Labels: []match.Label{{Key: key + ".app"}}}})
+	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key + ".app"}}}})
 	missing := "nosuchsvc" + key[len(key)-6:]
 
 	t.Run("a hidden service answers like a missing one", func(t *testing.T) {

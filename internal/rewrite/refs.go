@@ -1,0 +1,120 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/json"
+	"path"
+	"strings"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/jsonscan"
+)
+
+// A visible container's configuration can name another container: an admin
+// created it with --volumes-from secret-db, --link secret-db:db or --pid
+// container:secret-db, and a container another one links to carries the
+// alias "/<linker>/<alias>" among its Names. When the container named is
+// hidden, the name (or ID) is replaced by a placeholder, the rest kept.
+
+// RedactInspectRefs returns a container inspect body with every container
+// reference in HostConfig (VolumesFrom "<ref>[:mode]", Links
+// "<ref>:<alias path>", and NetworkMode, PidMode and IpcMode
+// "<mode>:<ref>") for which hidden(ref) is true replaced by placeholder.
+// Members bind as encoding/json binds them. When nothing changes the result
+// is body itself.
+func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder string) ([]byte, error) {
+	e := editor{body: body}
+	str := func(vs, ve int, split func(string) (ref, rest string, before bool)) {
+		s, ok := jsonString(body, vs, ve)
+		if !ok {
+			return
+		}
+		ref, rest, before := split(s)
+		if ref == "" || !hidden(ref) {
+			return
+		}
+		v := placeholder + rest
+		if before {
+			v = rest + placeholder
+		}
+		text, _ := json.Marshal(v)
+		e.replace(vs, ve, string(text))
+	}
+	refThenRest := func(s string) (string, string, bool) {
+		ref, _, _ := strings.Cut(s, ":")
+		return ref, s[len(ref):], false
+	}
+	modeThenRef := func(s string) (string, string, bool) {
+		i := strings.IndexByte(s, ':')
+		if i < 0 {
+			return "", "", false
+		}
+		return s[i+1:], s[:i+1], true
+	}
+	err := jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+		if !jsonscan.KeyEqualFold(key, "HostConfig") || body[vs] != '{' {
+			return nil
+		}
+		_, err := jsonscan.ObjectMembers(body, vs, 1, func(key []byte, vs, ve int) error {
+			switch {
+			case jsonscan.KeyEqualFold(key, "VolumesFrom"), jsonscan.KeyEqualFold(key, "Links"):
+				if body[vs] != '[' {
+					return nil
+				}
+				_, err := jsonscan.ArrayElems(body, vs, 2, func(es, ee int) error {
+					str(es, ee, refThenRest)
+					return nil
+				})
+				return err
+			case jsonscan.KeyEqualFold(key, "NetworkMode"), jsonscan.KeyEqualFold(key, "PidMode"), jsonscan.KeyEqualFold(key, "IpcMode"):
+				str(vs, ve, modeThenRef)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, malformed("container inspect: %v", err)
+	}
+	return e.apply()
+}
+
+// DropHiddenAliases returns a container list element with the legacy link
+// aliases "/<linker>/<alias>" in its Names removed when hiddenName(linker)
+// is true ("/linker"): the alias names the container that linked to this
+// one. elem must be one complete JSON object; when nothing changes the
+// result is elem itself.
+func DropHiddenAliases(elem []byte, hiddenName func(name string) bool) []byte {
+	// Fast path for the common element: the engine writes "Names" as one
+	// array of plain names (no brackets or quotes inside); with one name
+	// there is no alias.
+	if i := bytes.Index(elem, []byte(`"Names":[`)); i >= 0 {
+		if j := bytes.IndexByte(elem[i:], ']'); j >= 0 && !bytes.Contains(elem[i:i+j], []byte(`","`)) {
+			return elem
+		}
+	}
+	e := editor{body: elem}
+	_ = jsonscan.ObjectEach(elem, func(key []byte, vs, ve int) error {
+		if !jsonscan.KeyEqualFold(key, "Names") || elem[vs] != '[' {
+			return nil
+		}
+		var kept [][]byte
+		dropped := false
+		_, _ = jsonscan.ArrayElems(elem, vs, 1, func(es, ee int) error {
+			if s, ok := jsonString(elem, es, ee); ok && strings.Count(s, "/") >= 2 && hiddenName(path.Dir(s)) {
+				dropped = true
+				return nil
+			}
+			kept = append(kept, elem[es:ee])
+			return nil
+		})
+		if dropped {
+			e.replace(vs, ve, "["+string(bytes.Join(kept, []byte(",")))+"]")
+		}
+		return nil
+	})
+	out, err := e.apply()
+	if err != nil {
+		return elem
+	}
+	return out
+}
