@@ -16,6 +16,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/proxy"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // usageError is a bad command line or configuration: exit status 2.
@@ -138,7 +139,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	if cfg.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
-	return slog.New(tint.NewHandler(w, &tint.Options{
+	return slog.New(tint.NewTextHandler(w, &tint.Options{
 		Level:      cfg.LogLevel,
 		TimeFormat: time.RFC3339,
 		NoColor:    !isTerminal(w),
@@ -184,8 +185,8 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		}
 		ep.Address = net.JoinHostPort(host, port)
 	}
-	client := &http.Client{Transport: proxy.NewTransport(ep), Timeout: 5 * time.Second}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+proxy.UpstreamURLHost(ep)+"/_ping", nil)
+	client := &http.Client{Transport: upstream.NewTransport(ep), Timeout: 5 * time.Second}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+upstream.URLHost(ep)+"/_ping", nil)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // A request the index cannot answer from what it holds (a miss, or anything
@@ -80,7 +82,7 @@ func (x *Index) Invalidate(ctx context.Context, id string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, upstream.ErrNotFound):
 		x.remove(id)
 		return nil
 	case err != nil:

@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
 
 // entry is what the index remembers of one container.
@@ -59,7 +61,7 @@ func (s State) String() string {
 // Index is the live allowlist. It is safe for concurrent use.
 type Index struct {
 	filters  *match.Criteria
-	vis      *Visibility
+	vis      *visibility.Rule
 	source   Source
 	logger   *slog.Logger
 	capacity int
@@ -74,8 +76,10 @@ type Index struct {
 	// gen changes on every mutation; negative answers are remembered per gen.
 	gen   uint64
 	state State
-	// evicted is set when capacity pushed a container out since the last full
-	// list: prefix answers may then be incomplete.
+	// evicted is set when capacity pushed a container out since the last
+	// full list: the index no longer holds every container, so a miss is
+	// settled by asking the upstream about the ref (Resolve), and so is a
+	// redaction lookup (hidden.go).
 	evicted  bool
 	removing bool // set while a removal is caller-initiated, not an eviction
 
@@ -94,7 +98,7 @@ type Index struct {
 // missing one is an error, never a silent default.
 type Options struct {
 	// Visibility is the one visibility rule, shared with the handler.
-	Visibility *Visibility
+	Visibility *visibility.Rule
 	Source     Source
 	Logger     *slog.Logger
 	Capacity   int // containers remembered; <= 0: 65536
@@ -158,13 +162,13 @@ func (x *Index) Len() int {
 // at most 256 events, so a few thousand cover any replay.
 const goneCapacity = 4096
 
-func (x *Index) entryFor(c Container) entry {
+func (x *Index) entryFor(c upstream.Container) entry {
 	byLabels := x.vis.ByLabels(c.Labels)
 	return entry{name: c.Name, byLabels: byLabels, visible: byLabels || x.vis.ByName(c.Name)}
 }
 
 // put records a container. Called with mu held.
-func (x *Index) put(c Container) {
+func (x *Index) put(c upstream.Container) {
 	x.putEntry(c.ID, x.entryFor(c))
 }
 
@@ -215,7 +219,7 @@ func (x *Index) remove(id string) {
 
 // replace swaps the whole content for a fresh list. Called with mu held.
 // The caller should then call releaseMemory (without mu).
-func (x *Index) replace(list []Container) {
+func (x *Index) replace(list []upstream.Container) {
 	listed := make(map[string]struct{}, len(list))
 	for _, c := range list {
 		listed[c.ID] = struct{}{}
@@ -263,15 +267,6 @@ func normalizeName(ref string) string {
 	return "/" + ref
 }
 
-// Known describes an indexed container by full ID, without any upstream call:
-// ok is false when the index does not hold it.
-func (x *Index) Known(id string) (name string, visible, ok bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	e, ok := x.byID.Peek(id)
-	return e.name, e.visible, ok
-}
-
 // Seen reports whether a container is or was indexed (removed since, with
 // a destroy event or a relist), and whether it was visible by its labels
 // and at all; ok is false for a container the index never held.
@@ -283,70 +278,6 @@ func (x *Index) Seen(id string) (byLabels, visible, ok bool) {
 		e, ok = x.gone.Peek(id)
 	}
 	return e.byLabels, e.visible, ok
-}
-
-// HiddenID reports whether an indexed hidden container's ID starts with
-// prefix (at least 12 hex digits: the engine's short ID), so that a message
-// quoting it can be redacted.
-func (x *Index) HiddenID(prefix string) bool {
-	if len(prefix) < 12 || len(prefix) > 64 || !isHex(prefix) {
-		return false
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	i, _ := slices.BinarySearch(x.allIDs, prefix)
-	for ; i < len(x.allIDs) && strings.HasPrefix(x.allIDs[i], prefix); i++ {
-		if e, ok := x.byID.Peek(x.allIDs[i]); ok && !e.visible {
-			return true
-		}
-	}
-	return false
-}
-
-// HiddenRef reports whether ref, resolved as the engine resolves it among
-// every indexed container (full ID, exact name, ID prefix), names a hidden
-// one, so that a visible container's configuration quoting it (VolumesFrom
-// "secret-db:ro", PidMode "container:secret-db") can be redacted. An ID
-// prefix shared with any hidden container counts.
-func (x *Index) HiddenRef(ref string) bool {
-	if ref == "" {
-		return false
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if e, ok := x.byID.Peek(ref); ok {
-		return !e.visible
-	}
-	if id, ok := x.names[normalizeName(ref)]; ok {
-		e, _ := x.byID.Peek(id)
-		return !e.visible
-	}
-	if !isHex(ref) {
-		return false
-	}
-	i, _ := slices.BinarySearch(x.allIDs, ref)
-	for ; i < len(x.allIDs) && strings.HasPrefix(x.allIDs[i], ref); i++ {
-		if e, ok := x.byID.Peek(x.allIDs[i]); ok && !e.visible {
-			return true
-		}
-	}
-	return false
-}
-
-// HiddenName reports whether name (with or without its slash) is the name of
-// an indexed hidden container.
-func (x *Index) HiddenName(name string) bool {
-	if name == "" {
-		return false
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	id, ok := x.names[normalizeName(name)]
-	if !ok {
-		return false
-	}
-	e, ok := x.byID.Peek(id)
-	return ok && !e.visible
 }
 
 // releaseMemory hands the memory of a full relist back to the system: the

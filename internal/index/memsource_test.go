@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // memSource is an in-memory stand-in for the engine, for testing the
@@ -17,9 +18,9 @@ import (
 // engine in index_engine_test.go and the proxy's tests.
 type memSource struct {
 	mu         sync.Mutex
-	containers map[string]Container // by ID
-	created    []string             // IDs in creation order
-	aliases    map[string]string    // legacy link alias "/parent/alias" -> ID
+	containers map[string]upstream.Container // by ID
+	created    []string                      // IDs in creation order
+	aliases    map[string]string             // legacy link alias "/parent/alias" -> ID
 	subs       []*memSub
 	inspects   atomic.Int64
 	lists      atomic.Int64
@@ -36,8 +37,8 @@ type memSource struct {
 	inspectGate chan struct{}
 }
 
-func newMemSource(cs ...Container) *memSource {
-	m := &memSource{containers: map[string]Container{}}
+func newMemSource(cs ...upstream.Container) *memSource {
+	m := &memSource{containers: map[string]upstream.Container{}}
 	for _, c := range cs {
 		m.add(c)
 	}
@@ -46,7 +47,7 @@ func newMemSource(cs ...Container) *memSource {
 
 // add stores a container behind the index's back (no event). Call with mu
 // held, or before the source is shared.
-func (m *memSource) add(c Container) {
+func (m *memSource) add(c upstream.Container) {
 	if _, ok := m.containers[c.ID]; !ok {
 		m.created = append(m.created, c.ID)
 	}
@@ -54,7 +55,7 @@ func (m *memSource) add(c Container) {
 }
 
 // Newest returns the last n containers created, newest first.
-func (m *memSource) Newest(ctx context.Context, n int) ([]Container, error) {
+func (m *memSource) Newest(ctx context.Context, n int) ([]upstream.Container, error) {
 	m.newest.Add(1)
 	if m.newestGate != nil {
 		select {
@@ -68,7 +69,7 @@ func (m *memSource) Newest(ctx context.Context, n int) ([]Container, error) {
 	if m.listErr != nil {
 		return nil, m.listErr
 	}
-	var out []Container
+	var out []upstream.Container
 	for i := len(m.created) - 1; i >= 0 && len(out) < n; i-- {
 		if c, ok := m.containers[m.created[i]]; ok {
 			out = append(out, c)
@@ -77,14 +78,14 @@ func (m *memSource) Newest(ctx context.Context, n int) ([]Container, error) {
 	return out, nil
 }
 
-func (m *memSource) List(ctx context.Context) ([]Container, error) {
+func (m *memSource) List(ctx context.Context) ([]upstream.Container, error) {
 	m.lists.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.listErr != nil {
 		return nil, m.listErr
 	}
-	out := make([]Container, 0, len(m.containers))
+	out := make([]upstream.Container, 0, len(m.containers))
 	for _, c := range m.containers {
 		out = append(out, c)
 	}
@@ -92,12 +93,12 @@ func (m *memSource) List(ctx context.Context) ([]Container, error) {
 	return out, nil
 }
 
-func (m *memSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Container, error) {
+func (m *memSource) ListByIDPrefix(ctx context.Context, prefix string) ([]upstream.Container, error) {
 	all, err := m.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Container
+	var out []upstream.Container
 	for _, c := range all {
 		if strings.HasPrefix(c.ID, prefix) {
 			out = append(out, c)
@@ -107,17 +108,17 @@ func (m *memSource) ListByIDPrefix(ctx context.Context, prefix string) ([]Contai
 }
 
 // Inspect resolves like the engine, among all containers.
-func (m *memSource) Inspect(ctx context.Context, ref string) (Container, error) {
+func (m *memSource) Inspect(ctx context.Context, ref string) (upstream.Container, error) {
 	m.inspects.Add(1)
 	if m.inspectGate != nil {
 		select {
 		case <-m.inspectGate:
 		case <-ctx.Done():
-			return Container{}, ctx.Err()
+			return upstream.Container{}, ctx.Err()
 		}
 	}
 	if m.inspectErr != nil {
-		return Container{}, m.inspectErr
+		return upstream.Container{}, m.inspectErr
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -132,7 +133,7 @@ func (m *memSource) Inspect(ctx context.Context, ref string) (Container, error) 
 			return c, nil
 		}
 	}
-	var found []Container
+	var found []upstream.Container
 	for _, c := range m.containers {
 		if strings.HasPrefix(c.ID, ref) {
 			found = append(found, c)
@@ -140,16 +141,16 @@ func (m *memSource) Inspect(ctx context.Context, ref string) (Container, error) 
 	}
 	switch len(found) {
 	case 0:
-		return Container{}, ErrNotFound
+		return upstream.Container{}, upstream.ErrNotFound
 	case 1:
 		return found[0], nil
 	}
-	return Container{}, ErrAmbiguous
+	return upstream.Container{}, upstream.ErrAmbiguous
 }
 
 // memSub is one open events stream.
 type memSub struct {
-	ch   chan Event
+	ch   chan upstream.Event
 	errc chan error
 	once sync.Once
 }
@@ -161,8 +162,8 @@ func (s *memSub) end(err error) {
 	})
 }
 
-func (m *memSource) Events(ctx context.Context) (<-chan Event, <-chan error) {
-	sub := &memSub{ch: make(chan Event, 64), errc: make(chan error, 1)}
+func (m *memSource) Events(ctx context.Context) (<-chan upstream.Event, <-chan error) {
+	sub := &memSub{ch: make(chan upstream.Event, 64), errc: make(chan error, 1)}
 	if m.eventsErr != nil {
 		sub.end(m.eventsErr)
 		return sub.ch, sub.errc
@@ -190,7 +191,7 @@ func (m *memSource) breakStreams() {
 	m.subs = nil
 }
 
-func (m *memSource) publish(ev Event) {
+func (m *memSource) publish(ev upstream.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.subs {
@@ -198,7 +199,7 @@ func (m *memSource) publish(ev Event) {
 	}
 }
 
-func (m *memSource) create(c Container) {
+func (m *memSource) create(c upstream.Container) {
 	m.mu.Lock()
 	m.add(c)
 	m.mu.Unlock()
@@ -208,7 +209,7 @@ func (m *memSource) create(c Container) {
 	}
 	attrs["image"] = "img"
 	attrs["name"] = strings.TrimPrefix(c.Name, "/")
-	m.publish(Event{Action: "create", ID: c.ID, Attributes: attrs})
+	m.publish(upstream.Event{Action: "create", ID: c.ID, Attributes: attrs})
 }
 
 func (m *memSource) rename(id, newName string) {
@@ -218,14 +219,14 @@ func (m *memSource) rename(id, newName string) {
 	c.Name = newName
 	m.containers[id] = c
 	m.mu.Unlock()
-	m.publish(Event{Action: "rename", ID: id, Attributes: map[string]string{"name": strings.TrimPrefix(newName, "/"), "oldName": old}})
+	m.publish(upstream.Event{Action: "rename", ID: id, Attributes: map[string]string{"name": strings.TrimPrefix(newName, "/"), "oldName": old}})
 }
 
 func (m *memSource) destroy(id string) {
 	m.mu.Lock()
 	delete(m.containers, id)
 	m.mu.Unlock()
-	m.publish(Event{Action: "destroy", ID: id, Attributes: map[string]string{}})
+	m.publish(upstream.Event{Action: "destroy", ID: id, Attributes: map[string]string{}})
 }
 
 var errRefused = cerrdefs.ErrPermissionDenied.WithMessage("403 Forbidden: socket proxy denies /events")

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // Outcome is the result of resolving a container reference among the
@@ -165,10 +167,10 @@ func (x *Index) settle(ref string) (Decision, error) {
 
 	c, err := x.source.Inspect(ctx, ref)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, upstream.ErrNotFound):
 		x.rememberMissing(ref, startGen)
 		return Decision{Outcome: Missing}, nil
-	case errors.Is(err, ErrAmbiguous):
+	case errors.Is(err, upstream.ErrAmbiguous):
 		return x.settlePrefix(ctx, ref, startGen)
 	case err != nil:
 		return Decision{}, err
@@ -192,7 +194,7 @@ func (x *Index) settle(ref string) (Decision, error) {
 
 // refNames reports whether the virtual engine (visible containers only)
 // would resolve ref to c, given that the real engine did.
-func (x *Index) refNames(ref string, c Container) bool {
+func (x *Index) refNames(ref string, c upstream.Container) bool {
 	switch {
 	case ref == c.ID, normalizeName(ref) == c.Name:
 		return true
@@ -220,7 +222,7 @@ func (x *Index) settlePrefix(ctx context.Context, ref string, startGen uint64) (
 	if err != nil {
 		return Decision{}, err
 	}
-	var found []Container
+	var found []upstream.Container
 	for _, c := range list {
 		if x.entryFor(c).visible {
 			found = append(found, c)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
 
 // id builds a 64-hex container ID from a short hex head.
@@ -18,19 +20,19 @@ func id(head string) string { return head + strings.Repeat("0", 64-len(head)) }
 
 var labelFilters = match.Criteria{Labels: []match.Label{{Key: "homepage"}}}
 
-func visibleC(idHead, name string) Container {
-	return Container{ID: id(idHead), Name: name, Labels: map[string]string{"homepage.group": "x"}}
+func visibleC(idHead, name string) upstream.Container {
+	return upstream.Container{ID: id(idHead), Name: name, Labels: map[string]string{"homepage.group": "x"}}
 }
 
-func hiddenC(idHead, name string) Container {
-	return Container{ID: id(idHead), Name: name, Labels: map[string]string{"private": "yes"}}
+func hiddenC(idHead, name string) upstream.Container {
+	return upstream.Container{ID: id(idHead), Name: name, Labels: map[string]string{"private": "yes"}}
 }
 
 // newTestIndex returns an index of containers only (no swarm services)
 // with these filters.
 func newTestIndex(t testing.TB, src Source, f match.Criteria, capacity int) *Index {
 	t.Helper()
-	x, err := New(Options{Visibility: NewVisibility(&f, nil), Source: src, Logger: slog.New(slog.DiscardHandler), Capacity: capacity})
+	x, err := New(Options{Visibility: visibility.New(&f, nil), Source: src, Logger: slog.New(slog.DiscardHandler), Capacity: capacity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +280,7 @@ func TestResolveWhileSyncingConfirmsAllows(t *testing.T) {
 }
 
 func TestEvictionNeverAllows(t *testing.T) {
-	var cs []Container
+	var cs []upstream.Container
 	for i := range 20 {
 		cs = append(cs, hiddenC(fmt.Sprintf("1%02x", i), fmt.Sprintf("/h%d", i)))
 	}
@@ -314,9 +316,9 @@ func TestLinkAliasNeedsAVisibleParent(t *testing.T) {
 }
 
 func BenchmarkResolve(b *testing.B) {
-	var cs []Container
+	var cs []upstream.Container
 	for i := range 10000 {
-		c := Container{ID: fmt.Sprintf("%064x", uint64(i)*0x9E3779B97F4A7C15), Name: fmt.Sprintf("/c%d", i), Labels: map[string]string{"x": "y"}}
+		c := upstream.Container{ID: fmt.Sprintf("%064x", uint64(i)*0x9E3779B97F4A7C15), Name: fmt.Sprintf("/c%d", i), Labels: map[string]string{"x": "y"}}
 		if i%2 == 0 {
 			c.Labels = map[string]string{"homepage.group": "g"}
 		}
@@ -344,5 +346,29 @@ func BenchmarkResolve(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Past INDEX_CAPACITY the index forgets containers; resolution and the
+// redaction lookups then confirm with the upstream, so both stay exact.
+func TestEvictionKeepsRedactionExact(t *testing.T) {
+	var cs []upstream.Container
+	for i := range 10 {
+		cs = append(cs, hiddenC(fmt.Sprintf("2%02x", i), fmt.Sprintf("/secret%d", i)))
+	}
+	cs = append(cs, visibleC("abc1", "/web"))
+	src := newMemSource(cs...)
+	x := liveIndex(t, src, labelFilters, 3)
+	for i := range 10 {
+		c := cs[i]
+		if !x.HiddenID(c.ID[:12]) || !x.HiddenName(c.Name) || !x.HiddenRef(c.Name) {
+			t.Errorf("an evicted hidden container %s is not recognised for redaction", c.Name)
+		}
+	}
+	if x.HiddenID(id("abc1")[:12]) || x.HiddenName("/web") || x.HiddenRef("web") {
+		t.Error("a visible container was taken for a hidden one")
+	}
+	if x.HiddenName("nothing-here") || x.HiddenID("ffffffffffff") {
+		t.Error("a word that names no container was taken for a hidden one")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
 
 // Backoff bounds for reconnecting the events stream.
@@ -32,7 +34,7 @@ func (x *Index) Run(ctx context.Context, pollInterval time.Duration) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if Refused(err) {
+		if upstream.Refused(err) {
 			x.logger.Warn("upstream refuses the events stream; relisting containers periodically instead",
 				"poll_interval", pollInterval.String(), "error", err)
 			return x.poll(ctx, pollInterval)
@@ -71,7 +73,7 @@ func (x *Index) follow(ctx context.Context) error {
 	list, err := x.source.List(ctx)
 	if err != nil {
 		// A refused stream is the more useful diagnosis, if it failed first.
-		if qerr, closed := q.peekClosed(); closed && Refused(qerr) {
+		if qerr, closed := q.peekClosed(); closed && upstream.Refused(qerr) {
 			return qerr
 		}
 		return err
@@ -124,7 +126,7 @@ func (x *Index) follow(ctx context.Context) error {
 //     (the event follows what the index knows); a rename that would make the
 //     container visible from an unexpected state is settled by inspecting it,
 //     since replayed renames carry names older than the list's.
-func (x *Index) apply(ctx context.Context, ev Event) error {
+func (x *Index) apply(ctx context.Context, ev upstream.Event) error {
 	switch ev.Action {
 	case "destroy":
 		x.mu.Lock()
@@ -134,7 +136,7 @@ func (x *Index) apply(ctx context.Context, ev Event) error {
 			// Destroyed before the index started: its replayed events are
 			// decided by what its own attributes say.
 			name := normalizeName(ev.Attributes["name"])
-			byLabels := x.vis.ByLabels(EventLabels(ev.Attributes))
+			byLabels := x.vis.ByLabels(visibility.EventLabels(ev.Attributes))
 			x.gone.Add(ev.ID, entry{name: name, byLabels: byLabels, visible: byLabels || x.vis.ByName(name)})
 		}
 		x.mu.Unlock()
@@ -180,7 +182,7 @@ func (x *Index) learn(ctx context.Context, id string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, upstream.ErrNotFound):
 		x.remove(id) // gone already; its destroy event follows
 	case err != nil:
 		return err
@@ -232,7 +234,7 @@ func (x *Index) setState(s State) {
 // containerFromEvent rebuilds a container from a create event's attributes:
 // the engine copies every label into them, then sets "image" and "name". The
 // result is exact unless a label filter's key could match those two keys.
-func containerFromEvent(ev Event, labelFilters []match.Label) (Container, bool) {
+func containerFromEvent(ev upstream.Event, labelFilters []match.Label) (upstream.Container, bool) {
 	labels := make(map[string]string, len(ev.Attributes))
 	for k, v := range ev.Attributes {
 		if k != "image" && k != "name" {
@@ -245,35 +247,13 @@ func containerFromEvent(ev Event, labelFilters []match.Label) (Container, bool) 
 			exact = false
 		}
 	}
-	return Container{ID: ev.ID, Name: normalizeName(ev.Attributes["name"]), Labels: labels}, exact
-}
-
-// engineEventKeys are the attributes the engine adds to a container event
-// next to the container's labels (the action's own, then "image" and
-// "name"). A label of the same name is overwritten by them in the event.
-var engineEventKeys = map[string]bool{
-	"image": true, "name": true, "exitCode": true, "execDuration": true, "signal": true,
-	"oldName": true, "execID": true, "comment": true, "imageID": true, "imageRef": true, "path": true,
-}
-
-// EventLabels returns the labels a container event's attributes carry: every
-// attribute but those the engine adds. A label filter therefore never
-// matches an action attribute (a die event's "exitCode"); a label that an
-// engine attribute overwrote is lost, which can only hide, never show.
-func EventLabels(attrs map[string]string) map[string]string {
-	labels := make(map[string]string, len(attrs))
-	for k, v := range attrs {
-		if !engineEventKeys[k] {
-			labels[k] = v
-		}
-	}
-	return labels
+	return upstream.Container{ID: ev.ID, Name: normalizeName(ev.Attributes["name"]), Labels: labels}, exact
 }
 
 // queue is an unbounded FIFO between the stream reader and the applier.
 type queue struct {
 	mu     sync.Mutex
-	items  []Event
+	items  []upstream.Event
 	err    error
 	closed bool
 	signal chan struct{} // capacity 1: "something changed"
@@ -281,7 +261,7 @@ type queue struct {
 
 func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }
 
-func (q *queue) push(ev Event) {
+func (q *queue) push(ev upstream.Event) {
 	q.mu.Lock()
 	q.items = append(q.items, ev)
 	q.mu.Unlock()
@@ -310,7 +290,7 @@ func (q *queue) peekClosed() (error, bool) {
 
 // wait returns everything queued so far, waiting for something if nothing
 // is; closed reports the end of the stream (after the returned batch).
-func (q *queue) wait(ctx context.Context) (batch []Event, err error, closed bool) {
+func (q *queue) wait(ctx context.Context) (batch []upstream.Event, err error, closed bool) {
 	for {
 		q.mu.Lock()
 		batch, q.items = q.items, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // eventually polls cond for up to a second.
@@ -31,7 +32,7 @@ func TestWatchFollowsCreateRenameDestroy(t *testing.T) {
 	src := newMemSource(visibleC("a1", "/web"))
 	x := liveIndex(t, src, match.Criteria{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
 
-	src.create(Container{ID: id("b2"), Name: "/app-1"})
+	src.create(upstream.Container{ID: id("b2"), Name: "/app-1"})
 	eventually(t, "created container indexed", func() bool { d, ok := knows(x, "app-1"); return ok && d.ID == id("b2") })
 
 	src.rename(id("b2"), "/renamed")
@@ -90,16 +91,16 @@ func TestWatchFallsBackToPollingWhenEventsAreRefused(t *testing.T) {
 func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 	// The events stream starts by replaying the engine's buffer, which is
 	// older than the list the index starts from.
-	src := newMemSource(Container{ID: id("a1"), Name: "/secret"}) // renamed from /app-x long ago
+	src := newMemSource(upstream.Container{ID: id("a1"), Name: "/secret"}) // renamed from /app-x long ago
 	f := match.Criteria{Names: []string{"app"}}
 	x := newTestIndex(t, src, f, 0)
 	x.mu.Lock()
-	x.replace([]Container{{ID: id("a1"), Name: "/secret"}})
+	x.replace([]upstream.Container{{ID: id("a1"), Name: "/secret"}})
 	x.state = Live
 	x.mu.Unlock()
 
 	ctx := context.Background()
-	for _, ev := range []Event{
+	for _, ev := range []upstream.Event{
 		{Action: "create", ID: id("a1"), Attributes: map[string]string{"name": "app-x", "image": "i"}},
 		{Action: "rename", ID: id("a1"), Attributes: map[string]string{"name": "app-y", "oldName": "/app-x"}},
 	} {
@@ -113,7 +114,7 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 }
 
 func TestRenamesApplyFromTheEventWithoutAnInspect(t *testing.T) {
-	src := newMemSource(Container{ID: id("a1"), Name: "/app-1"}, visibleC("b2", "/labelled"))
+	src := newMemSource(upstream.Container{ID: id("a1"), Name: "/app-1"}, visibleC("b2", "/labelled"))
 	x := liveIndex(t, src, match.Criteria{Names: []string{"app"}, Labels: []match.Label{{Key: "homepage"}}}, 0)
 	inspects := src.inspects.Load()
 
@@ -148,7 +149,7 @@ func TestRemovedContainersAreRemembered(t *testing.T) {
 	// A replayed destroy of a container the index never held is decided by
 	// its own attributes.
 	old := id("c3")
-	if err := x.apply(context.Background(), Event{Action: "destroy", ID: old, Attributes: map[string]string{"name": "gone", "homepage.x": "1", "image": "i"}}); err != nil {
+	if err := x.apply(context.Background(), upstream.Event{Action: "destroy", ID: old, Attributes: map[string]string{"name": "gone", "homepage.x": "1", "image": "i"}}); err != nil {
 		t.Fatal(err)
 	}
 	if byLabels, visible, ok := x.Seen(old); !ok || !visible || !byLabels {
@@ -163,7 +164,7 @@ func TestInvalidateForgetsAContainerTheEngineNoLongerHas(t *testing.T) {
 	src := newMemSource(visibleC("a1", "/web"))
 	x := newTestIndex(t, src, labelFilters, 0)
 	x.mu.Lock()
-	x.replace([]Container{visibleC("a1", "/web")})
+	x.replace([]upstream.Container{visibleC("a1", "/web")})
 	x.state = Polling
 	x.mu.Unlock()
 	// Recreated under the same name between two polls.

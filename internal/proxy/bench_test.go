@@ -38,6 +38,7 @@ import (
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // ---------------------------------------------------------------- fixtures --
@@ -352,7 +353,7 @@ func (f *benchEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // benchLogger is the production default logger (tint text at info, every
 // request's audit line formatted) writing to nowhere.
 func benchLogger() *slog.Logger {
-	return slog.New(tint.NewHandler(io.Discard, &tint.Options{Level: slog.LevelInfo, TimeFormat: time.RFC3339, NoColor: true}))
+	return slog.New(tint.NewTextHandler(io.Discard, &tint.Options{Level: slog.LevelInfo, TimeFormat: time.RFC3339, NoColor: true}))
 }
 
 // startBenchProxy runs the proxy with a live index in front of upstreamHost,
@@ -393,14 +394,14 @@ func benchStartPassthrough(tb testing.TB, upstreamHost string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	host := UpstreamURLHost(ep)
+	host := upstream.URLHost(ep)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = host
 			pr.Out.Host = ""
 		},
-		Transport:     NewTransport(ep),
+		Transport:     upstream.NewTransport(ep),
 		FlushInterval: -1,
 		ErrorLog:      slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 	}
@@ -700,7 +701,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 	url, idx := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 	proxied := newBenchTarget(b, "proxy", url)
 	visible, hidden := f.Containers[0], f.Containers[1]
-	if _, vis, ok := idx.Known(visible.ID); !ok || !vis {
+	if _, vis, ok := idx.Seen(visible.ID); !ok || !vis {
 		b.Fatalf("the index does not know %s as visible", visible.Name)
 	}
 	record := func(c benchContainer) []byte {
@@ -839,20 +840,25 @@ func BenchmarkEventsLatency(b *testing.B) {
 
 // BenchmarkIndexInitialList measures what the index's initial list costs at
 // 10,000 containers (the same fake list the RSS benchmark serves) through
-// the real SDKSource.List, which streams the answer over the SDK's dialer
-// and decodes only Id, Names and Labels of each element. B/op is everything
+// the real upstream.Client.List, which streams the answer through the list
+// rewriter's reader and keeps only Id, primary name and Labels of each
+// element. B/op is everything
 // allocated per list; peak-heap-MB is the most heap (live and not yet
 // collected) seen during one list under the default GOGC, above what was in
 // use before; kept-heap-MB is what the result holds after a GC. (The index
 // then calls debug.FreeOSMemory; BenchmarkProcessRSS sees its effect.)
 func BenchmarkIndexInitialList(b *testing.B) {
 	f := newBenchEngine(b, 10000)
-	src, err := index.NewSDKSource(f.Host, slog.New(slog.DiscardHandler))
+	ep, err := config.ParseUpstream(f.Host)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { src.Client.Close() })
-	list := func() ([]index.Container, error) { return src.List(context.Background()) }
+	src, err := upstream.New(ep, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(src.Close)
+	list := func() ([]upstream.Container, error) { return src.List(context.Background()) }
 	if _, err := list(); err != nil { // connection up
 		b.Fatal(err)
 	}
@@ -864,7 +870,7 @@ func BenchmarkIndexInitialList(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	var got []index.Container
+	var got []upstream.Container
 	peak, kept := benchHeapCost(func() {
 		if got, err = list(); err != nil {
 			b.Fatal(err)
@@ -1037,8 +1043,9 @@ func BenchmarkAuditLine(b *testing.B) {
 			p := &Proxy{logger: slog.New(bc.h)}
 			b.ReportAllocs()
 			for b.Loop() {
-				a := &audit{op: "ContainerInspect", decision: decisionAllow, containerID: id, containerName: "/web"}
-				p.logAudit(r.Context(), r, rec, a, time.Now())
+				x := &exchange{p: p, w: rec, r: r, start: time.Now(),
+					audit: audit{op: "ContainerInspect", decision: decisionAllow, containerID: id, containerName: "/web"}}
+				x.logAudit()
 			}
 		})
 	}

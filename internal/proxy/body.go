@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -80,4 +83,76 @@ func mustArriveBy(r *http.Request, total time.Time) {
 	if b, ok := r.Body.(*deadlineBody); ok {
 		b.total = total
 	}
+}
+
+// errBodyTooLarge is a body over MaxBodySize.
+var errBodyTooLarge = errors.New("request body too large")
+
+// readBody reads the whole request body, whatever its framing (chunked, no
+// Content-Length, a Content-Length of 0 that lies), up to the proxy's
+// limit and within BODY_TIMEOUT, and puts it back as a fixed-length body,
+// so the engine receives the very bytes that were checked (or rewritten).
+func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
+	mustArriveBy(r, time.Now().Add(p.bodyTimeout))
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > p.maxBody {
+		return nil, errBodyTooLarge
+	}
+	setRequestBody(r, body)
+	return body, nil
+}
+
+// setRequestBody makes body the request's body, with a fixed length.
+func setRequestBody(r *http.Request, body []byte) {
+	r.Body = &replayableBody{Reader: bytes.NewReader(body), data: body}
+	r.ContentLength = int64(len(body))
+	r.TransferEncoding = nil
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+}
+
+// replayableBody is a request body the proxy holds in memory, so the
+// request can be sent upstream again.
+type replayableBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*replayableBody) Close() error { return nil }
+
+// replayable reports whether a request can be sent upstream again: it has
+// no body, or the proxy read it whole (readBody).
+func replayable(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	_, buffered := r.Body.(*replayableBody)
+	return buffered
+}
+
+// rewindBody puts a buffered body back at its start for a second forward.
+func rewindBody(r *http.Request) {
+	if b, ok := r.Body.(*replayableBody); ok {
+		b.Reset(b.data)
+	}
+}
+
+// bodyError answers a body that could not be read.
+func (x *exchange) bodyError(err error) {
+	if errors.Is(err, errBodyTooLarge) {
+		x.audit.reason = "body over MAX_BODY_SIZE"
+		x.fail(http.StatusRequestEntityTooLarge, "docker-proxy-filter: request body larger than MAX_BODY_SIZE ("+strconv.FormatInt(x.p.maxBody, 10)+" bytes)")
+		return
+	}
+	x.audit.reason = "reading the request body: " + err.Error()
+	x.fail(http.StatusBadRequest, "docker-proxy-filter: cannot read the request body")
+}
+
+// rewriteFailed answers a body whose references could not be rewritten to
+// the decided IDs: it is not forwarded.
+func (x *exchange) rewriteFailed(err error) {
+	x.audit.reason = "cannot forward the body's container references as decided: " + err.Error()
+	x.fail(http.StatusBadRequest, "docker-proxy-filter: the request's container references cannot be forwarded as decided; write each reference once, as a plain JSON string")
 }

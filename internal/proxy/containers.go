@@ -13,11 +13,12 @@ import (
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // Bounds on answers the proxy reads whole.
 const (
-	maxInspectBody = 32 << 20 // a container inspect answer is a few KiB
+	maxInspectBody = upstream.MaxLookup // a container inspect answer is a few KiB
 	maxErrorBody   = 64 << 10
 	// maxBufferedList is how much of a filtered list is held back so that a
 	// malformed upstream answer can still become a clean 502; past it the
@@ -28,54 +29,52 @@ const (
 // serveContainer decides a route with a container reference in its path:
 // the ref is resolved among visible containers and the request forwarded
 // with the full ID, or answered with the engine's own "No such container".
-func (p *Proxy) serveContainer(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	p.decideContainer(w, r, rt, a, true)
+func (p *Proxy) serveContainer(x *exchange) {
+	p.decideContainer(x, true)
 }
 
 // decideContainer is serveContainer; mayRetry allows deciding the request
 // once more if the engine no longer has the container decided on.
-func (p *Proxy) decideContainer(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit, mayRetry bool) {
+func (p *Proxy) decideContainer(x *exchange, mayRetry bool) {
+	r, rt := x.r, &x.rt
 	d, err := p.index.Resolve(r.Context(), rt.Ref)
 	if err != nil {
-		if r.Context().Err() != nil {
-			return // the client gave up while the index asked upstream
-		}
-		a.reason = errUpstreamLookup.Error() + ": " + err.Error()
-		p.writeEngineError(w, http.StatusBadGateway, "cannot reach the upstream Docker engine")
+		x.lookupFailed(err)
 		return
 	}
 	if d.Outcome != index.Found {
-		a.reason = "no visible container"
+		x.audit.reason = "no visible container"
 		if d.Outcome == index.Ambiguous {
-			a.reason = "ambiguous among visible containers"
+			x.audit.reason = "ambiguous among visible containers"
 		}
-		p.answerUnresolved(w, r, rt, d.Outcome)
+		p.answerUnresolved(x, d.Outcome)
 		return
 	}
 	if p.scrubEnvs && rt.Op() == route.OpContainerTop && psArgsShowEnv(r.URL.Query().Get("ps_args")) {
 		// ps runs on the host as root: its BSD "e" option prints each
 		// process's environment, around SCRUB_ENVS.
-		a.reason = "ps_args would print environments"
-		p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: SCRUB_ENVS=true: ps_args that print process environments (BSD option e) are not allowed")
+		x.audit.reason = "ps_args would print environments"
+		x.fail(http.StatusForbidden, "docker-proxy-filter: SCRUB_ENVS=true: ps_args that print process environments (BSD option e) are not allowed")
 		return
 	}
 	if rt.Op() == route.OpContainerStart && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
 		// Engine 20.10 still applies a HostConfig sent with start for API
 		// versions below 1.24: its container references are checked like
 		// a create's.
-		if !p.checkStartBody(w, r, a) {
+		if !p.checkStartBody(x) {
 			return
 		}
 	}
-	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
+	x.audit.decision, x.audit.containerID, x.audit.containerName = decisionAllow, d.ID, d.Name
 	op := rt.Op()
-	f := &forward{
+	retry := mayRetry && replayable(r)
+	f := forward{
 		path:     rt.WithRef(d.ID),
 		rawQuery: r.URL.RawQuery,
 		modify: func(resp *http.Response) error {
 			switch {
 			case resp.StatusCode == http.StatusNotFound:
-				return p.decidedContainerGone(resp, d.ID, rt.Ref, mayRetry && replayable(r))
+				return decidedContainerGone(resp, d.ID, rt.Ref, retry)
 			case op == route.OpContainerInspect && resp.StatusCode == http.StatusOK:
 				return p.rewriteInspect(resp, p.scrubEnvs)
 			case op == route.OpContainerExec:
@@ -86,20 +85,20 @@ func (p *Proxy) decideContainer(w http.ResponseWriter, r *http.Request, rt *rout
 			return nil
 		},
 	}
-	if mayRetry && replayable(r) {
-		f.retry = func(w http.ResponseWriter) {
+	if retry {
+		f.retry = func() {
 			// The container the index decided on is gone: settle it again
 			// (polling mode keeps a recreated container's old ID until the
 			// next poll) and decide afresh, once.
 			if err := p.index.Invalidate(r.Context(), d.ID); err != nil {
-				p.lookupFailed(w, r, a, err)
+				x.lookupFailed(err)
 				return
 			}
 			rewindBody(r)
-			p.decideContainer(w, r, rt, a, false)
+			p.decideContainer(x, false)
 		}
 	}
-	p.forward(w, r, f)
+	x.forward(f)
 }
 
 // psArgsShowEnv reports whether ps_args, split on spaces as the engine
@@ -140,7 +139,7 @@ var errDecidedContainerGone = errors.New("the container decided on no longer exi
 // canRetry the request is decided again (errDecidedContainerGone, which the
 // error handler turns into a retry); otherwise the client's ref is put back
 // into the message, so the client sees the answer to what it asked.
-func (p *Proxy) decidedContainerGone(resp *http.Response, id, ref string, canRetry bool) error {
+func decidedContainerGone(resp *http.Response, id, ref string, canRetry bool) error {
 	body, err := readErrorBody(resp)
 	if err != nil {
 		return err
@@ -175,38 +174,13 @@ func (p *Proxy) decidedContainerGone(resp *http.Response, id, ref string, canRet
 	return nil
 }
 
-// replayable reports whether a request can be sent upstream again: it has
-// no body, or the proxy read it whole (readBody).
-func replayable(r *http.Request) bool {
-	if r.Body == nil || r.Body == http.NoBody {
-		return true
-	}
-	_, buffered := r.Body.(*replayableBody)
-	return buffered
-}
-
-// rewindBody puts a buffered body back at its start for a second forward.
-func rewindBody(r *http.Request) {
-	if b, ok := r.Body.(*replayableBody); ok {
-		b.Reset(b.data)
-	}
-}
-
-// replayableBody is a request body the proxy holds in memory.
-type replayableBody struct {
-	*bytes.Reader
-	data []byte
-}
-
-func (*replayableBody) Close() error { return nil }
-
 // readErrorBody reads a (small) error answer in the clear: a gzip-encoded
 // one must be decoded before it can be checked, or it would pass unread.
 func readErrorBody(resp *http.Response) ([]byte, error) {
-	src, err := plainBody(resp)
+	src, err := upstream.PlainBody(resp)
 	if err != nil {
 		resp.Body.Close()
-		return nil, err
+		return nil, errors.Join(errBadUpstreamAnswer, err)
 	}
 	body, err := io.ReadAll(io.LimitReader(src, maxErrorBody+1))
 	src.Close()
@@ -221,10 +195,10 @@ func readErrorBody(resp *http.Response) ([]byte, error) {
 // the answer may name (see redactHexRuns). It goes out with a
 // Content-Length, like every answer the proxy rewrites.
 func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
-	src, err := plainBody(resp)
+	src, err := upstream.PlainBody(resp)
 	if err != nil {
 		resp.Body.Close()
-		return err
+		return errors.Join(errBadUpstreamAnswer, err)
 	}
 	defer src.Close()
 	body, err := io.ReadAll(io.LimitReader(src, maxInspectBody+1))
@@ -264,15 +238,15 @@ func setBody(resp *http.Response, b []byte) {
 // containers in the answer, each element byte-identical to the engine's.
 // limit is applied after filtering (so "docker ps -n 3" shows 3 visible
 // containers): it is taken out of the upstream query.
-func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	rawQuery, limit := takeLimit(r.URL.RawQuery)
-	rawQuery, ok := p.listFilters(w, r, a, rawQuery)
+func (p *Proxy) serveContainerList(x *exchange) {
+	rawQuery, limit := takeLimit(x.r.URL.RawQuery)
+	rawQuery, ok := p.listFilters(x, rawQuery)
 	if !ok {
 		return
 	}
-	a.decision = decisionFilter
-	p.forward(w, r, &forward{
-		path:     rt.Path,
+	x.audit.decision = decisionFilter
+	x.forward(forward{
+		path:     x.rt.Path,
 		rawQuery: rawQuery,
 		modify: func(resp *http.Response) error {
 			if resp.StatusCode != http.StatusOK {
@@ -280,7 +254,7 @@ func (p *Proxy) serveContainerList(w http.ResponseWriter, r *http.Request, rt *r
 			}
 			return filterAnswer(resp, maxBufferedList, func(dst io.Writer, src io.Reader) error {
 				counts, err := rewrite.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, limit)
-				a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
+				x.audit.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
 				if counts.Oversized > 0 {
 					p.logger.Warn("left containers out of a list: their entries are larger than the proxy holds",
 						"count", counts.Oversized, "max_bytes", rewrite.MaxListElement)

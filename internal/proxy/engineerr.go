@@ -107,13 +107,14 @@ func errorBody(msg string) []byte {
 	return b.Bytes()
 }
 
-// writeEngineError writes an error in the engine's JSON error format with the
-// engine's headers. Like the engine it writes the body in one piece and lets
-// net/http choose the framing (Content-Length when small, chunked when not).
-func (p *Proxy) writeEngineError(w http.ResponseWriter, status int, msg string) {
+// writeEngineError writes an error in the engine's format with the engine's
+// headers: JSON, or plain text for a request below API 1.24 (plain). Like
+// the engine it writes the body in one piece and lets net/http choose the
+// framing (Content-Length when small, chunked when not).
+func (p *Proxy) writeEngineError(w http.ResponseWriter, plain bool, status int, msg string) {
 	h := w.Header()
 	p.headers.apply(h)
-	if plainErrors(w) {
+	if plain {
 		// Below API 1.24 the engine answers errors in plain text.
 		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 		h["X-Content-Type-Options"] = []string{"nosniff"}
@@ -153,14 +154,3 @@ func writePageNotFound(w http.ResponseWriter) {
 
 // noSuchContainer is the engine's message for a missing container.
 func noSuchContainer(ref string) string { return "No such container: " + ref }
-
-// plainErrors reports whether the answer goes to a request below API 1.24.
-func plainErrors(w http.ResponseWriter) bool {
-	switch rw := w.(type) {
-	case *recorder:
-		return rw.plainErrors
-	case noExperimentalHeader:
-		return rw.plainErrors
-	}
-	return false
-}

@@ -1,13 +1,11 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
-	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
 // An exec instance belongs to a container: /exec/{id}/json, /start and
@@ -15,33 +13,29 @@ import (
 // container answers exactly like an exec that does not exist.
 
 // serveExec decides an exec route by the exec's container.
-func (p *Proxy) serveExec(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	containerID, err := p.execContainer(r.Context(), rt.Ref)
+func (p *Proxy) serveExec(x *exchange) {
+	ctx := x.r.Context()
+	containerID, err := p.execContainer(x, x.rt.Ref)
 	if err != nil {
-		if r.Context().Err() != nil {
-			return
-		}
-		a.reason = errUpstreamLookup.Error() + ": " + err.Error()
-		p.writeEngineError(w, http.StatusBadGateway, "cannot reach the upstream Docker engine")
+		x.lookupFailed(err)
 		return
 	}
 	visible := false
 	var d index.Decision
 	if containerID != "" {
-		if d, err = p.index.Resolve(r.Context(), containerID); err != nil {
-			a.reason = errUpstreamLookup.Error() + ": " + err.Error()
-			p.writeEngineError(w, http.StatusBadGateway, "cannot reach the upstream Docker engine")
+		if d, err = p.index.Resolve(ctx, containerID); err != nil {
+			x.lookupFailed(err)
 			return
 		}
 		visible = d.Outcome == index.Found && d.ID == containerID
 	}
 	if !visible {
-		a.reason = "exec of no visible container"
-		p.writeEngineError(w, http.StatusNotFound, "No such exec instance: "+rt.Ref)
+		x.audit.reason = "exec of no visible container"
+		x.fail(http.StatusNotFound, "No such exec instance: "+x.rt.Ref)
 		return
 	}
-	a.decision, a.containerID, a.containerName = decisionAllow, d.ID, d.Name
-	p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+	x.audit.decision, x.audit.containerID, x.audit.containerName = decisionAllow, d.ID, d.Name
+	x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery})
 }
 
 // execContainer returns the full ID of the container an exec instance belongs
@@ -49,33 +43,19 @@ func (p *Proxy) serveExec(w http.ResponseWriter, r *http.Request, rt *route.Rout
 // engine resolves no prefixes or names for them), so anything else is
 // unknown without asking. Answers are remembered: an exec never changes
 // container.
-func (p *Proxy) execContainer(ctx context.Context, execID string) (string, error) {
+func (p *Proxy) execContainer(x *exchange, execID string) (string, error) {
 	if len(execID) != 64 || !isLowerHex(execID) {
 		return "", nil
 	}
 	if cid, ok := p.execs.Get(execID); ok {
 		return cid, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.urlHost+"/exec/"+execID+"/json", nil)
-	if err != nil {
+	cid, found, err := p.up.ExecContainer(x.r.Context(), execID)
+	if err != nil || !found {
 		return "", err
 	}
-	resp, err := p.transport.RoundTrip(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	p.headers.observe(resp.Header)
-	if resp.StatusCode == http.StatusNotFound {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return "", nil
-	}
-	var ex struct{ ContainerID string }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&ex) != nil || ex.ContainerID == "" {
-		return "", errBadUpstreamAnswer
-	}
-	p.execs.Add(execID, ex.ContainerID)
-	return ex.ContainerID, nil
+	p.execs.Add(execID, cid)
+	return cid, nil
 }
 
 // learnExec records the exec instance a visible container's exec create

@@ -1263,9 +1263,9 @@ func fakeDecoded(t *testing.T, got fakeResult) []byte {
 // and redactError (redact.go) read resp.Body raw; a gzip body does not
 // unmarshal as JSON, so it passes unchanged, still gzip, and the hidden
 // container's ID and name in a 409 conflict reach the client. Fix: read error
-// bodies through plainBody(resp) (which decodes gzip and drops
+// bodies through upstream.PlainBody(resp) (which decodes gzip and drops
 // Content-Encoding) in both, and in redactError refuse (502) an error body
-// whose encoding plainBody rejects rather than passing it on.
+// whose encoding upstream.PlainBody rejects rather than passing it on.
 func TestFakeEngineGzipErrorAnswersAreRewritten(t *testing.T) {
 	conflict := `{"message":"Error when allocating new name: Conflict. The container name \"/fake-db\" is already in use by container \"` + fakeDB.ID + `\". You have to remove (or rename) that container to be able to reuse that name."}` + "\n"
 	gone := `{"message":"No such container: ` + fakeWeb.ID + `"}` + "\n"

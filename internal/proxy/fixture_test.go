@@ -27,7 +27,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
-	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // fixtureEngines are the captured engines, newest first.
@@ -178,7 +178,7 @@ func newFixtureEngine(t *testing.T, dir string, ids map[string]string) *fixtureE
 		t.Fatal(err)
 	}
 	for _, c := range list {
-		f.world = append(f.world, fixtureContainer{ID: c.Id, Name: index.PrimaryName(c.Names)})
+		f.world = append(f.world, fixtureContainer{ID: c.Id, Name: upstream.PrimaryName(c.Names)})
 	}
 
 	sockDir, err := os.MkdirTemp("", "dpf-fx-")
@@ -345,7 +345,7 @@ func TestFixtureEngineListKeepsVisibleElements(t *testing.T) {
 			for _, el := range fixtureElements(t, captured.Body) {
 				var c struct{ Names []string }
 				_ = json.Unmarshal(el, &c)
-				if n := index.PrimaryName(c.Names); n == "/web-a" || n == "/stopped-c" || n == "/net-vis" {
+				if n := upstream.PrimaryName(c.Names); n == "/web-a" || n == "/stopped-c" || n == "/net-vis" {
 					kept = append(kept, string(el))
 					keptNames = append(keptNames, n)
 				}
@@ -379,7 +379,7 @@ func TestFixtureEngineListKeepsVisibleElements(t *testing.T) {
 			}
 			var names []string
 			for _, c := range res.Items {
-				names = append(names, index.PrimaryName(c.Names))
+				names = append(names, upstream.PrimaryName(c.Names))
 			}
 			if !slices.Equal(names, keptNames) {
 				t.Errorf("SDK list names = %q, want %q", names, keptNames)

@@ -82,7 +82,7 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 		time.Sleep(2 * time.Millisecond)
 	}
 	host := "tcp://" + srv.Listener.Addr().String()
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(host))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/moby/moby/client"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"

@@ -46,7 +46,7 @@ func (w *leakWorld) leakRequests() []leakRequest {
 	for _, spec := range route.Table {
 		for _, b := range w.bindings(spec, sacrificial.Name, hiddenRefs, missing, missingHex) {
 			target := b
-			r := leakRequest{method: spec.Method, target: target, write: spec.Class.Has(route.Write) || spec.Method != "GET" && spec.Method != "HEAD"}
+			r := leakRequest{method: spec.Method, target: target, write: spec.Method != "GET" && spec.Method != "HEAD"}
 			switch spec.Op {
 			case route.OpContainerLogs:
 				r.target += "?stdout=1&stderr=1&follow=1&timestamps=1"
@@ -231,13 +231,13 @@ func (w *leakWorld) bindings(spec route.Spec, sacrificial string, hiddenRefs []s
 	switch {
 	case spec.Op == route.OpOptions:
 		return []string{"/containers/" + hiddenRefs[0] + "/json"}
-	case spec.Class.Has(route.ContainerPath):
+	case spec.Strategy == route.Container:
 		refs := append([]string{w.visible[0].Name, w.visibleStopped.ID, w.joined, missing}, hiddenRefs...)
-		if spec.Class.Has(route.Write) {
+		if spec.Method != "GET" && spec.Method != "HEAD" {
 			refs[0] = sacrificial
 		}
 		return bind(refs...)
-	case spec.Class.Has(route.ExecPath):
+	case spec.Strategy == route.Exec:
 		return bind(w.visibleExec, w.hiddenExec, w.hiddenExec[:12], missingHex)
 	case strings.HasPrefix(tpl, "/networks/"):
 		return bind(w.sharedNet, w.hiddenNet, missing)

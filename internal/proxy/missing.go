@@ -13,7 +13,8 @@ import (
 // hidden container must be indistinguishable from a nonexistent one. The
 // wording of some answers changed between engine releases; the proxy follows
 // the upstream engine's API version.
-func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *route.Route, outcome index.Outcome) {
+func (p *Proxy) answerUnresolved(x *exchange, outcome index.Outcome) {
+	w, rt := x.w, &x.rt
 	engine := p.engine()
 	status, msg := http.StatusNotFound, noSuchContainer(rt.Ref)
 	switch {
@@ -30,7 +31,7 @@ func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *rou
 	case route.OpCheckpointList, route.OpCheckpointCreate, route.OpCheckpointDelete:
 		if p.headers.experimental() == "false" {
 			// The engine refuses experimental routes before any lookup.
-			p.writeEngineError(w, http.StatusNotImplemented, "This experimental feature is disabled by default. Start the Docker daemon in experimental mode in order to enable it.")
+			x.fail(http.StatusNotImplemented, "This experimental feature is disabled by default. Start the Docker daemon in experimental mode in order to enable it.")
 			return
 		}
 	case route.OpContainerCopy:
@@ -60,15 +61,13 @@ func (p *Proxy) answerUnresolved(w http.ResponseWriter, r *http.Request, rt *rou
 			return
 		}
 	}
-	p.writeEngineError(w, status, msg)
+	x.fail(status, msg)
 }
 
 // rawAttachError writes the engine's hijacked-connection error answer. It
 // reports false when the connection cannot be taken over (HTTP/2, tests).
-func rawAttachError(w http.ResponseWriter, status int, msg string) bool {
-	if rec, ok := w.(*recorder); ok {
-		rec.status = status
-	}
+func rawAttachError(w *recorder, status int, msg string) bool {
+	w.status = status
 	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return false

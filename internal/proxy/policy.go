@@ -16,8 +16,11 @@ type refusal struct {
 	msg    string
 }
 
-// policy returns why a request is refused outright, or nil.
-func (p *Proxy) policy(r *http.Request, rt *route.Route) *refusal {
+// policy returns why a request is refused outright, or nil: the whole
+// decision that depends on the route and method alone, in one place. Every
+// route whose strategy is route.Refuse is refused here.
+func (p *Proxy) policy(x *exchange) *refusal {
+	r, rt := x.r, &x.rt
 	if rt.Spec == nil {
 		// Not a route of the engine this proxy knows: a route added by a newer
 		// engine must not open a hole silently.
@@ -62,4 +65,15 @@ func isFormBody(r *http.Request) bool {
 		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
 	}
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
+}
+
+// refuse is the handler bound to route.Refuse. policy refuses every such
+// route before any handler runs; this answers the same should one get here.
+func (p *Proxy) refuse(x *exchange) {
+	no := p.policy(x)
+	if no == nil {
+		no = &refusal{http.StatusForbidden, "docker-proxy-filter: " + x.r.Method + " " + x.rt.Spec.Template + " is not forwarded"}
+	}
+	x.audit.reason = no.msg
+	x.fail(no.status, no.msg)
 }

@@ -1,16 +1,25 @@
-// Package proxy is the sidecar's http.Handler: it routes each request the way
-// the engine would, decides it against the live index BEFORE anything reaches
-// the upstream, forwards what is allowed (container refs rewritten to full
-// IDs) and filters answers that describe containers, writing one audit line
-// per request.
+// Package proxy is the sidecar's http.Handler. A request flows one way:
+//
+//	route       what the engine would run (internal/route), and the route's
+//	            strategy: the handler bound to it below
+//	visibility  the one rule for containers, services and tasks
+//	            (internal/visibility), asked through the live index for refs
+//	upstream    the one client to the engine (internal/upstream): lookups
+//	            the decision needs, then the forward of what was decided,
+//	            container refs rewritten to the full IDs decided on
+//	rewrite     the answer, filtered to what the client may see
+//	            (internal/rewrite)
+//	audit       one line per request
+//
+// Everything one request carries travels in an exchange, explicitly.
+// Nothing with a side effect reaches the upstream before the decision.
 package proxy
 
 import (
-	"context"
 	"errors"
+	"log"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"path"
 	"strings"
@@ -18,38 +27,22 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
-
-// Index is what the proxy asks of the live index; *index.Index is one.
-type Index interface {
-	// Resolve finds the visible container a ref names.
-	Resolve(ctx context.Context, ref string) (index.Decision, error)
-	// Known describes an indexed container by full ID, without upstream call.
-	Known(id string) (name string, visible, ok bool)
-	// Seen is Known for containers indexed now or removed since.
-	Seen(id string) (byLabels, visible, ok bool)
-	// HiddenID and HiddenName recognise hidden containers in messages.
-	HiddenID(prefix string) bool
-	HiddenName(name string) bool
-	HiddenRef(ref string) bool
-	// Invalidate settles a container the engine answered "No such
-	// container" for although the index held it.
-	Invalidate(ctx context.Context, id string) error
-}
 
 // options are the handler's dependencies. Every one is required: a missing
 // one is an error, never a silent default (a defaulted visibility rule once
 // made main differ from the tests). NewSidecar is the only caller.
 type options struct {
-	// Upstream is the engine or socket proxy to forward to.
-	Upstream config.Endpoint
+	// Upstream reaches the engine or socket proxy.
+	Upstream *upstream.Client
 	// Index resolves container refs among visible containers.
-	Index Index
+	Index *index.Index
 	// Visibility is the one visibility rule, shared with the index.
-	Visibility *index.Visibility
+	Visibility *visibility.Rule
 	// ScrubEnvs empties Config.Env in container inspect answers and keeps
 	// environments out of top, service and task answers.
 	ScrubEnvs bool
@@ -61,31 +54,29 @@ type options struct {
 	BodyTimeout time.Duration
 	// Logger receives the audit lines.
 	Logger *slog.Logger
-	// Transport reaches the upstream.
-	Transport http.RoundTripper
 }
 
 // Proxy is the filtering handler.
 type Proxy struct {
-	index     Index
-	vis       *index.Visibility
-	scrubEnvs bool
-	readOnly  bool
-	maxBody   int64
-	// bodyTimeout bounds request bodies (see body.go).
+	up          *upstream.Client
+	index       *index.Index
+	vis         *visibility.Rule
+	scrubEnvs   bool
+	readOnly    bool
+	maxBody     int64
 	bodyTimeout time.Duration
 	execs       *lru.Cache[string, string] // exec ID -> container ID
 	logger      *slog.Logger
-	transport   http.RoundTripper
-	urlHost     string
+	errorLog    *log.Logger // the reverse proxy's, into logger at debug
 	headers     headerSnapshot
-	rp          *httputil.ReverseProxy
+	// handlers binds each route strategy to its handler.
+	handlers [route.StrategyCount]func(*exchange)
 }
 
 // newProxy returns the handler, or why its dependencies are incomplete.
 func newProxy(o options) (*Proxy, error) {
 	var missing []string
-	if o.Upstream.Network == "" {
+	if o.Upstream == nil {
 		missing = append(missing, "Upstream")
 	}
 	if o.Index == nil {
@@ -97,9 +88,6 @@ func newProxy(o options) (*Proxy, error) {
 	if o.Logger == nil {
 		missing = append(missing, "Logger")
 	}
-	if o.Transport == nil {
-		missing = append(missing, "Transport")
-	}
 	if o.MaxBodySize <= 0 {
 		missing = append(missing, "MaxBodySize")
 	}
@@ -110,6 +98,7 @@ func newProxy(o options) (*Proxy, error) {
 		return nil, errors.New("proxy: missing dependencies: " + strings.Join(missing, ", "))
 	}
 	p := &Proxy{
+		up:          o.Upstream,
 		index:       o.Index,
 		vis:         o.Visibility,
 		scrubEnvs:   o.ScrubEnvs,
@@ -117,120 +106,89 @@ func newProxy(o options) (*Proxy, error) {
 		maxBody:     o.MaxBodySize,
 		bodyTimeout: o.BodyTimeout,
 		logger:      o.Logger,
-		transport:   o.Transport,
-		urlHost:     UpstreamURLHost(o.Upstream),
+		errorLog:    slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
 	}
 	p.execs, _ = lru.New[string, string](4096)
-	p.rp = p.newReverseProxy()
+	p.handlers = [route.StrategyCount]func(*exchange){
+		route.Refuse:          p.refuse,
+		route.Pass:            p.pass,
+		route.PassProgress:    p.passProgress,
+		route.Container:       p.serveContainer,
+		route.Exec:            p.serveExec,
+		route.ContainerList:   p.serveContainerList,
+		route.ContainerCreate: p.serveContainerCreate,
+		route.ContainerPrune:  p.serveContainerPrune,
+		route.NetworkAttach:   p.serveNetworkAttach,
+		route.Commit:          p.serveCommit,
+		route.Build:           p.serveBuild,
+		route.Events:          p.serveEvents,
+		route.NetworkInspect:  p.serveNetworkInspect,
+		route.NetworkList:     p.serveNetworkList,
+		route.DiskUsage:       p.serveDiskUsage,
+		route.Info:            p.serveInfo,
+		route.ImageList:       p.serveImageList,
+		route.ImageInspect:    p.serveImageInspect,
+		route.ImageExport:     p.serveImageExport,
+		route.ServiceList:     p.serveServiceList,
+		route.TaskList:        p.serveTaskList,
+		route.ServiceCreate:   p.serveServiceCreate,
+		route.Service:         p.serveService,
+		route.Task:            p.serveTask,
+	}
 	return p, nil
 }
 
-type auditKey struct{}
-
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	a := &audit{op: "Invalid", decision: decisionDeny}
-	ctx := context.WithValue(r.Context(), auditKey{}, a)
-	r = r.WithContext(ctx)
-	defer p.logAudit(ctx, r, rec, a, start)
+	x := p.newExchange(w, r)
+	defer x.logAudit()
 
 	rt, err := route.Parse(r.Method, r.URL.Path, r.URL.EscapedPath())
 	if errors.Is(err, route.ErrUnclean) {
 		// The engine's router answers a path with dot or empty segments
 		// with a redirect to its cleaned form and serves nothing; a client
 		// that follows it sends a new request, decided afresh.
-		a.reason = "redirected to the cleaned path"
-		redirectToCleanPath(rec, r)
+		x.audit.reason = "redirected to the cleaned path"
+		redirectToCleanPath(x.w, r)
 		return
 	}
 	if err != nil {
 		// An encoded slash that changes the route: the engine would route
 		// the decoded path, which the client may not mean.
-		a.reason = err.Error()
-		p.writeEngineError(rec, http.StatusBadRequest, "invalid request path: "+err.Error())
+		x.audit.reason = err.Error()
+		x.fail(http.StatusBadRequest, "invalid request path: "+err.Error())
 		return
 	}
-	a.op = rt.Name()
-	p.guardBody(rec, r)
-	if apiVersion(rt.Version).plainTextErrors() {
-		rec.plainErrors = true
-	}
+	x.rt = rt
+	x.audit.op = rt.Name()
+	x.plainErrors = apiVersion(rt.Version).plainTextErrors()
+	p.guardBody(x.w, r)
 	if msg := p.versionError(rt.Version); msg != "" && rt.Spec != nil {
-		// The engine refuses such a version before any route runs.
-		a.reason = "unsupported API version"
-		p.writeEngineError(noExperimentalHeader{rec}, http.StatusBadRequest, msg)
+		// The engine refuses such a version before any route runs, and
+		// without the header its later middleware sets.
+		x.audit.reason = "unsupported API version"
+		x.failWithoutExperimental(http.StatusBadRequest, msg)
 		return
 	}
-	if no := p.policy(r, &rt); no != nil {
-		a.reason = no.msg
-		p.writeEngineError(rec, no.status, no.msg)
+	if no := p.policy(x); no != nil {
+		x.audit.reason = no.msg
+		x.fail(no.status, no.msg)
 		return
 	}
-
-	switch {
-	case rt.Class().Has(route.ContainerPath):
-		p.serveContainer(rec, r, &rt, a)
-	case rt.Class().Has(route.ExecPath):
-		p.serveExec(rec, r, &rt, a)
-	case rt.Op() == route.OpContainerList:
-		p.serveContainerList(rec, r, &rt, a)
-	case rt.Op() == route.OpContainerCreate:
-		p.serveContainerCreate(rec, r, &rt, a)
-	case rt.Op() == route.OpNetworkConnect, rt.Op() == route.OpNetworkDisconnect:
-		p.serveNetworkAttach(rec, r, &rt, a)
-	case rt.Op() == route.OpImageCommit:
-		p.serveCommit(rec, r, &rt, a)
-	case rt.Op() == route.OpImageBuild:
-		p.serveBuild(rec, r, &rt, a)
-	case rt.Op() == route.OpContainerPrune:
-		p.serveContainerPrune(rec, r, &rt, a)
-	case rt.Op() == route.OpSystemEvents:
-		p.serveEvents(rec, r, &rt, a)
-	case describing[rt.Op()]:
-		p.serveDescribing(rec, r, &rt, a)
-	case rt.Op() == route.OpImageGet, rt.Op() == route.OpImageGetAll:
-		p.serveImageExport(rec, r, &rt, a)
-	case swarmRoutes[rt.Op()]:
-		p.serveSwarm(rec, r, &rt, a)
-	default:
-		a.decision = decisionAllow
-		f := &forward{path: rt.Path, rawQuery: r.URL.RawQuery}
-		if progressStreams[rt.Op()] {
-			f.modify = p.redactStreamErrors
-		}
-		p.forward(rec, r, f)
-	}
+	p.handlers[rt.Strategy()](x)
 }
 
-// progressStreams answer with a stream of JSON progress messages, which
-// carries errors that happen once the answer has started.
-var progressStreams = map[route.Op]bool{
-	route.OpImageCreate: true, route.OpImagePush: true, route.OpImageLoad: true,
-	route.OpPluginPull: true, route.OpPluginPush: true, route.OpPluginUpgrade: true,
+// pass forwards a request that names and reveals no container as asked.
+func (p *Proxy) pass(x *exchange) {
+	x.audit.decision = decisionAllow
+	x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery})
 }
 
-// forward sends the request upstream as f describes.
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, f *forward) {
-	ctx := context.WithValue(r.Context(), forwardKey{}, f)
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
-}
-
-// errUpstreamLookup is reported when the index could not ask the upstream.
-var errUpstreamLookup = errors.New("cannot look the container up upstream")
-
-// describing lists the routes whose answers are rewritten by serveDescribing.
-var describing = map[route.Op]bool{
-	route.OpNetworkInspect: true, route.OpNetworkList: true, route.OpSystemDataUsage: true,
-	route.OpSystemInfo: true, route.OpImageList: true, route.OpImageInspect: true,
-}
-
-// swarmRoutes are decided by serveSwarm.
-var swarmRoutes = map[route.Op]bool{
-	route.OpServiceList: true, route.OpServiceInspect: true, route.OpServiceLogs: true,
-	route.OpServiceCreate: true, route.OpServiceUpdate: true, route.OpServiceDelete: true,
-	route.OpTaskList: true, route.OpTaskInspect: true, route.OpTaskLogs: true,
+// passProgress is pass for a progress stream (pull, push, load, plugins):
+// errors inside it are redacted.
+func (p *Proxy) passProgress(x *exchange) {
+	x.audit.decision = decisionAllow
+	x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery, modify: p.redactStreamErrors})
 }
 
 // redirectToCleanPath answers as the engine's router (gorilla/mux) does for
@@ -248,13 +206,4 @@ func redirectToCleanPath(w http.ResponseWriter, r *http.Request) {
 	u := url.URL{Path: clean, RawQuery: r.URL.RawQuery}
 	w.Header().Set("Location", u.String())
 	w.WriteHeader(http.StatusMovedPermanently)
-}
-
-// noExperimentalHeader drops Docker-Experimental, which the engine's version
-// check answers without (it runs before the middleware that sets it).
-type noExperimentalHeader struct{ *recorder }
-
-func (w noExperimentalHeader) WriteHeader(code int) {
-	w.Header().Del("Docker-Experimental")
-	w.recorder.WriteHeader(code)
 }

@@ -1,10 +1,8 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/filterarg"
-	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
 // POST /containers/prune removes every stopped container, hidden ones
@@ -23,45 +20,31 @@ import (
 // is not atomic: a container started meanwhile is refused removal by the
 // engine and simply not listed as deleted.
 
-// pruneCandidate is a list element seen by prune.
-type pruneCandidate struct {
-	ID      string `json:"Id"`
-	Names   []string
-	Labels  map[string]string
-	State   string
-	Created int64
-	SizeRw  int64
-}
-
-func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
+func (p *Proxy) serveContainerPrune(x *exchange) {
+	w, r, a := x.w, x.r, &x.audit
 	args, err := filterarg.Parse(r.URL.Query().Get("filters"))
 	if err != nil {
 		a.reason = "invalid prune filters"
-		p.writeEngineError(w, http.StatusBadRequest, "invalid filter")
+		x.fail(http.StatusBadRequest, "invalid filter")
 		return
 	}
 	for _, k := range args.Keys() {
 		if k != "label" && k != "label!" && k != "until" {
 			a.reason = "invalid prune filter"
-			p.writeEngineError(w, http.StatusBadRequest, "Invalid filter '"+k+"'")
+			x.fail(http.StatusBadRequest, "Invalid filter '"+k+"'")
 			return
 		}
 	}
 	until, err := pruneUntil(args.Get("until"), time.Now())
 	if err != nil {
 		a.reason = "invalid prune until"
-		p.writeEngineError(w, http.StatusBadRequest, err.Error())
+		x.fail(http.StatusBadRequest, err.Error())
 		return
 	}
 
-	body, err := p.upstreamJSON(r.Context(), "/containers/json?all=1&size=1")
+	list, err := p.up.Summaries(r.Context(), true)
 	if err != nil {
-		p.lookupFailed(w, r, a, err)
-		return
-	}
-	var list []pruneCandidate
-	if err := json.Unmarshal(body, &list); err != nil {
-		p.writeEngineError(w, http.StatusBadGateway, "the upstream Docker engine sent an answer that cannot be filtered")
+		x.lookupFailed(err)
 		return
 	}
 	var deleted []string
@@ -70,13 +53,14 @@ func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *
 		if c.State == "running" || c.State == "paused" || c.State == "restarting" || c.State == "removing" {
 			continue
 		}
-		if !p.vis.Container(primaryName(c.Names), c.Labels) {
+		if !p.vis.Container(c.Name(), c.Labels) {
 			continue
 		}
 		if !pruneLabelsMatch(args, c.Labels) || !until.IsZero() && !time.Unix(c.Created, 0).Before(until) {
 			continue
 		}
-		if p.deleteForPrune(r.Context(), c.ID) {
+		// As prune removes: no force, volumes kept.
+		if p.up.RemoveContainer(r.Context(), c.ID, false) {
 			deleted = append(deleted, c.ID)
 			reclaimed += c.SizeRw
 		}
@@ -92,22 +76,6 @@ func (p *Proxy) serveContainerPrune(w http.ResponseWriter, r *http.Request, rt *
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(out, '\n'))
-}
-
-// deleteForPrune removes one container as prune does (no force, volumes
-// kept) and reports whether it went.
-func (p *Proxy) deleteForPrune(ctx context.Context, id string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+p.urlHost+"/containers/"+id, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := p.transport.RoundTrip(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusNoContent
 }
 
 // pruneLabelsMatch applies prune's label filters: every "label" entry ("key"
@@ -149,17 +117,4 @@ func pruneUntil(values []string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("failed to parse value as time or duration: %q", url.QueryEscape(v))
-}
-
-// primaryName picks a container's own name from a Names list.
-func primaryName(names []string) string {
-	for _, n := range names {
-		if strings.Count(n, "/") == 1 && strings.HasPrefix(n, "/") {
-			return n
-		}
-	}
-	if len(names) > 0 {
-		return names[0]
-	}
-	return ""
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // hiddenPlaceholder replaces a hidden container's ID or name in an engine
@@ -59,7 +60,7 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	if resp.StatusCode >= 300 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		return nil
 	}
-	src, err := plainBody(resp)
+	src, err := upstream.PlainBody(resp)
 	if err != nil {
 		resp.Body.Close()
 		return err

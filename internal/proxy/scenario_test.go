@@ -14,6 +14,7 @@ import (
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // scenario is a small world on the shared test engine: containers visible
@@ -99,13 +100,13 @@ func upstreamHop(t *testing.T, upstreamHost string, o hopOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := UpstreamURLHost(ep)
+	host := upstream.URLHost(ep)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", host
 			pr.Out.Host = ""
 		},
-		Transport:     NewTransport(ep),
+		Transport:     upstream.NewTransport(ep),
 		FlushInterval: -1,
 		ErrorLog:      stdlog.New(io.Discard, "", 0),
 	}

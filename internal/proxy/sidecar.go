@@ -10,20 +10,23 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
 
-// Sidecar is the assembled proxy: the handler, the live index it decides
-// from, and the upstream client they share. NewSidecar is the only way to
-// build one, and main and every test of the handler use it, so what the
-// tests prove is what main runs: a dependency wired in one place is wired
-// in all (the swarm-aware visibility rule once was not).
+// Sidecar is the assembled proxy: the upstream client, the visibility rule,
+// the live index and the handler, sharing the one client and the one rule.
+// NewSidecar is the only way to build one, and main and every test of the
+// handler use it, so what the tests prove is what main runs: a dependency
+// wired in one place is wired in all (the swarm-aware visibility rule once
+// was not).
 type Sidecar struct {
 	// Handler serves clients.
 	Handler *Proxy
 	// Index is the live allowlist Handler decides from.
 	Index *index.Index
 
-	source       *index.SDKSource
+	up           *upstream.Client
 	pollInterval time.Duration
 	closeOnce    sync.Once
 }
@@ -37,26 +40,26 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 	if cfg.Upstream.Network == "" || cfg.Upstream.Address == "" {
 		return nil, errors.New("proxy: NewSidecar needs an upstream endpoint")
 	}
-	source, err := index.NewSDKSource(cfg.Upstream.String(), logger.With("component", "index"))
+	up, err := upstream.New(cfg.Upstream, logger.With("component", "upstream"))
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
-	filters := cfg.Criteria // the sidecar's own copy, shared by every part
-	// One visibility rule for the index and every filter: the filters, plus
-	// the tasks of visible swarm services.
-	vis := index.NewVisibility(&filters, source)
+	criteria := cfg.Criteria // the sidecar's own copy, shared by every part
+	// One visibility rule for the index and every decision and rewriter:
+	// the criteria, plus the tasks of visible swarm services.
+	vis := visibility.New(&criteria, up)
 	idx, err := index.New(index.Options{
 		Visibility: vis,
-		Source:     source,
+		Source:     up,
 		Logger:     logger.With("component", "index"),
 		Capacity:   cfg.IndexCapacity,
 	})
 	if err != nil {
-		source.Client.Close()
+		up.Close()
 		return nil, err
 	}
 	handler, err := newProxy(options{
-		Upstream:    cfg.Upstream,
+		Upstream:    up,
 		Index:       idx,
 		Visibility:  vis,
 		ScrubEnvs:   cfg.ScrubEnvs,
@@ -64,13 +67,12 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		MaxBodySize: cfg.MaxBodySize,
 		BodyTimeout: cfg.BodyTimeout,
 		Logger:      logger,
-		Transport:   NewTransport(cfg.Upstream),
 	})
 	if err != nil {
-		source.Client.Close()
+		up.Close()
 		return nil, err
 	}
-	return &Sidecar{Handler: handler, Index: idx, source: source, pollInterval: cfg.PollInterval}, nil
+	return &Sidecar{Handler: handler, Index: idx, up: up, pollInterval: cfg.PollInterval}, nil
 }
 
 // Run follows the upstream until ctx ends: the index keeps in step with the
@@ -92,5 +94,5 @@ func (s *Sidecar) Run(ctx context.Context) {
 
 // Close releases the upstream client; call it after Run has returned.
 func (s *Sidecar) Close() {
-	s.closeOnce.Do(func() { s.source.Client.Close() })
+	s.closeOnce.Do(s.up.Close)
 }

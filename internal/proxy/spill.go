@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
 // filterAnswer replaces an upstream answer's body with run's output. run reads
@@ -18,7 +20,7 @@ import (
 // so memory stays bounded at any size, and a fault discovered later aborts the
 // connection: the client sees a broken answer, never a complete wrong one.
 func filterAnswer(resp *http.Response, maxBuffered int, run func(dst io.Writer, src io.Reader) error) error {
-	src, err := plainBody(resp)
+	src, err := upstream.PlainBody(resp)
 	if err != nil {
 		resp.Body.Close()
 		return err

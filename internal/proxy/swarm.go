@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,11 +14,9 @@ import (
 )
 
 // Swarm services are visible by their name or Spec.Labels; a task is
-// visible when its service is, or its container is. A hidden service or
-// task answers like a missing one.
-
-func serviceNotFound(ref string) string { return "service " + ref + " not found" }
-func taskNotFound(ref string) string    { return "task " + ref + " not found" }
+// visible when its service is, or its container is. Services and tasks are
+// resolved among the visible ones, and a hidden one answers like a missing
+// one.
 
 // swarmObject is a service or task as the resolution needs it.
 type swarmObject struct {
@@ -77,185 +74,159 @@ func resolveSwarm(objects []swarmObject, ref, kind string) swarmDecision {
 	return swarmDecision{status: http.StatusBadRequest, message: fmt.Sprintf("%s %s is ambiguous (%d matches found)", kind, ref, len(matches))}
 }
 
-// services lists the upstream's services with their visibility; an engine
-// that is not a swarm manager has none (the caller forwards the request,
+// services lists the upstream's services with their visibility; swarm is
+// false on an engine that is not a swarm manager (the caller then forwards,
 // and the engine answers as it does).
-func (p *Proxy) services(ctx context.Context) ([]swarmObject, bool, error) {
-	body, err := p.upstreamJSON(ctx, "/services")
-	if err != nil {
-		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	var list []struct {
-		ID   string
-		Spec struct {
-			Name   string
-			Labels map[string]string
-		}
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, false, errors.Join(errBadUpstreamAnswer, err)
+func (p *Proxy) services(ctx context.Context) (objects []swarmObject, swarm bool, err error) {
+	list, swarm, err := p.up.Services(ctx)
+	if err != nil || !swarm {
+		return nil, swarm, err
 	}
 	out := make([]swarmObject, len(list))
 	for i, s := range list {
-		out[i] = swarmObject{ID: s.ID, Name: s.Spec.Name, visible: p.vis.Service(s.Spec.Name, s.Spec.Labels)}
+		out[i] = swarmObject{ID: s.ID, Name: s.Name, visible: p.vis.Service(s.Name, s.Labels)}
 	}
 	return out, true, nil
 }
 
 // tasks lists the upstream's tasks with their visibility.
-func (p *Proxy) tasks(ctx context.Context) ([]swarmObject, bool, error) {
-	body, err := p.upstreamJSON(ctx, "/tasks")
-	if err != nil {
-		if isUpstreamStatus(err, http.StatusServiceUnavailable) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	var list []struct {
-		ID        string
-		Name      string
-		ServiceID string
-		Status    struct {
-			ContainerStatus *struct{ ContainerID string }
-		}
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, false, errors.Join(errBadUpstreamAnswer, err)
+func (p *Proxy) tasks(ctx context.Context) (objects []swarmObject, swarm bool, err error) {
+	list, swarm, err := p.up.Tasks(ctx)
+	if err != nil || !swarm {
+		return nil, swarm, err
 	}
 	out := make([]swarmObject, len(list))
 	for i, t := range list {
-		container := ""
-		if t.Status.ContainerStatus != nil {
-			container = t.Status.ContainerStatus.ContainerID
-		}
-		out[i] = swarmObject{ID: t.ID, Name: t.Name, visible: p.taskVisible(ctx, t.ServiceID, container)}
+		out[i] = swarmObject{ID: t.ID, Name: t.Name, visible: p.taskVisible(ctx, t.ServiceID, t.ContainerID)}
 	}
 	return out, true, nil
 }
 
 func (p *Proxy) taskVisible(ctx context.Context, serviceID, containerID string) bool {
-	return p.vis.ServiceID(ctx, serviceID) || containerID != "" && p.containerVisible(ctx, containerID)
+	return p.vis.Task(ctx, serviceID, containerID, func(id string) bool { return p.containerVisible(ctx, id) })
 }
 
-// serveSwarm decides the service and task routes.
-func (p *Proxy) serveSwarm(w http.ResponseWriter, r *http.Request, rt *route.Route, a *audit) {
-	ctx := r.Context()
-	scrub := p.scrubEnvs
-	switch rt.Op() {
-	case route.OpServiceList:
-		a.decision = decisionFilter
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
-			out, counts, err := rewrite.ServiceList(b, p.vis.Service, scrub)
-			a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
-			return out, err
-		})})
-		return
-	case route.OpTaskList:
-		rawQuery, ok := p.taskFilters(w, r, a)
-		if !ok {
-			return
-		}
-		a.decision = decisionFilter
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: rawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
-			out, counts, err := rewrite.TaskList(b, func(s, c string) bool { return p.taskVisible(ctx, s, c) }, scrub)
-			a.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
-			return out, err
-		})})
-		return
-	case route.OpServiceCreate:
-		body, err := p.readBody(r)
-		if err != nil {
-			p.bodyError(w, a, err)
-			return
-		}
-		var spec struct {
-			Name   string
-			Labels map[string]string
-		}
-		if json.Unmarshal(body, &spec) == nil && !p.vis.Service(spec.Name, spec.Labels) {
-			a.reason = "the new service would be hidden"
-			p.writeEngineError(w, http.StatusForbidden, "docker-proxy-filter: the new service would not be visible through this proxy (its name and labels match neither CONTAINER_NAMES nor CONTAINER_LABELS)")
-			return
-		}
-		a.decision = decisionAllow
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
-		return
-	}
+// serveServiceList keeps the visible services (with SCRUB_ENVS, without
+// their environments).
+func (p *Proxy) serveServiceList(x *exchange) {
+	x.audit.decision = decisionFilter
+	x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
+		out, counts, err := rewrite.ServiceList(b, p.vis.Service, p.scrubEnvs)
+		x.audit.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
+		return out, err
+	})})
+}
 
-	// Routes on one service or task: decided before anything is forwarded.
-	isService := rt.Op() == route.OpServiceInspect || rt.Op() == route.OpServiceLogs ||
-		rt.Op() == route.OpServiceUpdate || rt.Op() == route.OpServiceDelete
-	list, kind := p.services, "service"
-	if !isService {
-		list, kind = p.tasks, "task"
+// serveTaskList keeps the visible tasks; a service filter names services
+// as decided.
+func (p *Proxy) serveTaskList(x *exchange) {
+	ctx := x.r.Context()
+	rawQuery, ok := p.taskFilters(x)
+	if !ok {
+		return
 	}
-	objects, swarm, err := list(ctx)
+	x.audit.decision = decisionFilter
+	x.forward(forward{path: x.rt.Path, rawQuery: rawQuery, modify: rewriteAnswer(func(b []byte) ([]byte, error) {
+		out, counts, err := rewrite.TaskList(b, func(s, c string) bool { return p.taskVisible(ctx, s, c) }, p.scrubEnvs)
+		x.audit.set(func(a *audit) { a.kept, a.total, a.counted = counts.Kept, counts.Total, true })
+		return out, err
+	})})
+}
+
+// serveServiceCreate refuses a service the client could not see.
+func (p *Proxy) serveServiceCreate(x *exchange) {
+	body, err := p.readBody(x.r)
 	if err != nil {
-		p.lookupFailed(w, r, a, err)
+		x.bodyError(err)
+		return
+	}
+	var spec struct {
+		Name   string
+		Labels map[string]string
+	}
+	if json.Unmarshal(body, &spec) == nil && !p.vis.Service(spec.Name, spec.Labels) {
+		x.audit.reason = "the new service would be hidden"
+		x.fail(http.StatusForbidden, "docker-proxy-filter: the new service would not be visible through this proxy (its name and labels match neither CONTAINER_NAMES nor CONTAINER_LABELS)")
+		return
+	}
+	x.audit.decision = decisionAllow
+	x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery})
+}
+
+// serveService decides a route on one service.
+func (p *Proxy) serveService(x *exchange) {
+	p.serveSwarmObject(x, "service", p.services, route.OpServiceInspect, func(b []byte, scrub bool) ([]byte, error) {
+		_, _, out, err := rewrite.ServiceInspect(b, scrub)
+		return out, err
+	})
+}
+
+// serveTask decides a route on one task.
+func (p *Proxy) serveTask(x *exchange) {
+	p.serveSwarmObject(x, "task", p.tasks, route.OpTaskInspect, func(b []byte, scrub bool) ([]byte, error) {
+		_, _, out, err := rewrite.TaskInspect(b, scrub)
+		return out, err
+	})
+}
+
+// serveSwarmObject resolves the service or task of the path among the
+// visible ones and forwards by the ID decided on, so one replaced under the
+// same name between the decision and the engine's lookup cannot be
+// reached; an inspect answer (inspectOp) is rewritten by inspect.
+func (p *Proxy) serveSwarmObject(x *exchange, kind string, list func(context.Context) ([]swarmObject, bool, error),
+	inspectOp route.Op, inspect func(body []byte, scrubEnvs bool) ([]byte, error)) {
+	objects, swarm, err := list(x.r.Context())
+	if err != nil {
+		x.lookupFailed(err)
 		return
 	}
 	if !swarm {
 		// Not a swarm manager: the engine answers every such route itself,
 		// and names nothing.
-		a.decision = decisionAllow
-		p.forward(w, r, &forward{path: rt.Path, rawQuery: r.URL.RawQuery})
+		p.pass(x)
 		return
 	}
-	d := resolveSwarm(objects, rt.Ref, kind)
+	d := resolveSwarm(objects, x.rt.Ref, kind)
 	if d.ID == "" {
-		a.reason = "no visible " + kind
-		p.writeEngineError(w, d.status, d.message)
+		x.audit.reason = "no visible " + kind
+		x.fail(d.status, d.message)
 		return
 	}
-	a.decision = decisionAllow
-	// Forwarded by ID, so a service or task replaced under the same name
-	// between the decision and the engine's lookup cannot be reached.
-	f := &forward{path: rt.WithRef(d.ID), rawQuery: r.URL.RawQuery}
-	switch rt.Op() {
-	case route.OpServiceInspect:
-		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
-			_, _, out, err := rewrite.ServiceInspect(b, scrub)
-			return out, err
-		})
-	case route.OpTaskInspect:
-		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) {
-			_, _, out, err := rewrite.TaskInspect(b, scrub)
-			return out, err
-		})
+	x.audit.decision = decisionAllow
+	f := forward{path: x.rt.WithRef(d.ID), rawQuery: x.r.URL.RawQuery}
+	if x.rt.Op() == inspectOp {
+		f.modify = rewriteAnswer(func(b []byte) ([]byte, error) { return inspect(b, p.scrubEnvs) })
 	}
-	p.forward(w, r, f)
+	x.forward(f)
 }
 
 // taskFilters: GET /tasks?filters={"service":[ref]} makes the engine
 // resolve each service ref and list that service's tasks; a hidden one must
 // answer like a missing one, and the engine receives the IDs decided on.
 // ok is false when the answer has been written.
-func (p *Proxy) taskFilters(w http.ResponseWriter, r *http.Request, a *audit) (rawQuery string, ok bool) {
-	values, err := url.ParseQuery(r.URL.RawQuery)
+func (p *Proxy) taskFilters(x *exchange) (rawQuery string, ok bool) {
+	values, err := url.ParseQuery(x.r.URL.RawQuery)
 	if err != nil || len(values["filters"]) == 0 {
-		return r.URL.RawQuery, true
+		return x.r.URL.RawQuery, true
 	}
 	args, err := filterarg.Parse(values["filters"][0])
 	if err != nil || !args.Contains("service") {
-		return r.URL.RawQuery, true // the engine refuses a bad filter itself
+		return x.r.URL.RawQuery, true // the engine refuses a bad filter itself
 	}
-	objects, swarm, err := p.services(r.Context())
+	objects, swarm, err := p.services(x.r.Context())
 	if err != nil {
-		p.lookupFailed(w, r, a, err)
+		x.lookupFailed(err)
 		return "", false
 	}
 	if !swarm {
-		return r.URL.RawQuery, true
+		return x.r.URL.RawQuery, true
 	}
 	var ids []string
 	for _, ref := range args.Get("service") {
 		d := resolveSwarm(objects, ref, "service")
 		if d.ID == "" {
-			a.reason = "task filter names a service that is not visible"
-			p.writeEngineError(w, d.status, d.message)
+			x.audit.reason = "task filter names a service that is not visible"
+			x.fail(d.status, d.message)
 			return "", false
 		}
 		ids = append(ids, d.ID)

@@ -141,7 +141,7 @@ func BenchmarkScrubInspectEnv(b *testing.B) {
 // engine-29.7/events-json-seq.http (json-seq), repeated to about 10,000
 // events. keep decides as the proxy does for an up-to-date index: a
 // container event by its ID, a network or volume event by the container it
-// names, each a map lookup under a mutex (index.Known); the visible IDs are
+// names, each a map lookup under a mutex (index.Seen); the visible IDs are
 // those whose events carry a homepage.* label (CONTAINER_LABELS=homepage),
 // and other events are kept. Reported per event: ns/event and
 // allocs/event, besides MB/s and kept-%.

@@ -130,7 +130,7 @@ func FuzzParse(f *testing.F) {
 		}
 		// Rewriting the reference to a full ID keeps the operation, and the
 		// rewritten path names exactly that ID.
-		if r.Spec != nil && r.HasRef() && r.Class()&(ContainerPath|ExecPath) != 0 {
+		if r.Spec != nil && r.hasRef() && (r.Strategy() == Container || r.Strategy() == Exec) {
 			rewritten := r.WithRef(fullID)
 			r2, err := Parse(method, rewritten, (&url.URL{Path: rewritten}).EscapedPath())
 			if err != nil || r2.Spec != r.Spec || r2.Ref != fullID {

@@ -57,16 +57,16 @@ func (r *Route) Name() string {
 	return r.Spec.Name
 }
 
-// Class is the route's relation to containers; 0 for unknown routes.
-func (r *Route) Class() Class {
+// Strategy is how the proxy handles the route; Unset for unknown routes.
+func (r *Route) Strategy() Strategy {
 	if r.Spec == nil {
-		return Unrelated
+		return Unset
 	}
-	return r.Spec.Class
+	return r.Spec.Strategy
 }
 
-// HasRef reports whether the route has a path variable.
-func (r *Route) HasRef() bool { return r.refStart >= 0 }
+// hasRef reports whether the route has a path variable.
+func (r *Route) hasRef() bool { return r.refStart >= 0 }
 
 // WithRef returns Path with the reference replaced, e.g. by a container's full
 // ID so that a rename between the decision and the engine's lookup cannot

@@ -188,3 +188,11 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestEveryRouteNamesItsStrategy(t *testing.T) {
+	for _, spec := range Table {
+		if spec.Strategy == Unset || spec.Strategy >= StrategyCount {
+			t.Errorf("%s %s has no strategy", spec.Method, spec.Template)
+		}
+	}
+}

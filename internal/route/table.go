@@ -145,28 +145,58 @@ const (
 	opCount
 )
 
-// Class says how an operation relates to containers; it is a bit set because
-// an operation can, say, both describe containers and take container refs.
-type Class uint8
+// Strategy names how the proxy handles a route, in the route's own entry:
+// one source of truth per route, as moby binds each route's handler in its
+// router. The proxy binds every strategy to one handler; a test checks that
+// every route of the table has a strategy with a handler.
+type Strategy uint8
 
 const (
-	// ContainerPath: a container reference is in the path.
-	ContainerPath Class = 1 << iota
-	// ExecPath: an exec instance ID is in the path; the exec belongs to a container.
-	ExecPath
-	// Describes: the answer describes containers (lists, counts, members, events).
-	Describes
-	// References: the request body or query names containers.
-	References
-	// Write: the operation changes engine state.
-	Write
+	// Unset is the zero value; no route of the table has it.
+	Unset Strategy = iota
+	// Refuse: never forwarded, whatever the request names (the engine's
+	// debug endpoints, BuildKit's raw streams, and swarm and node changes
+	// that act on containers the client cannot see).
+	Refuse
+	// Pass: names and reveals no container; forwarded as asked.
+	Pass
+	// PassProgress: like Pass, but the answer is a progress stream whose
+	// error messages are redacted.
+	PassProgress
+	// Container: a container reference in the path.
+	Container
+	// Exec: an exec instance ID in the path; decided by its container.
+	Exec
+	// ContainerList, ContainerCreate, ContainerPrune, NetworkAttach, Commit,
+	// Build and Events each have a handler of their own.
+	ContainerList
+	ContainerCreate
+	ContainerPrune
+	NetworkAttach
+	Commit
+	Build
+	Events
+	// NetworkInspect, NetworkList, DiskUsage, Info, ImageList and
+	// ImageInspect answers describe containers and are rewritten.
+	NetworkInspect
+	NetworkList
+	DiskUsage
+	Info
+	ImageList
+	ImageInspect
+	// ImageExport: refused for an image committed from a hidden container.
+	ImageExport
+	// ServiceList, TaskList and ServiceCreate; Service and Task have a
+	// service or task reference in the path.
+	ServiceList
+	TaskList
+	ServiceCreate
+	Service
+	Task
+
+	// StrategyCount is the number of strategies, for tables indexed by one.
+	StrategyCount
 )
-
-// Unrelated is the class of operations that neither name nor reveal containers.
-const Unrelated Class = 0
-
-// Has reports whether c includes every bit of o.
-func (c Class) Has(o Class) bool { return c&o == o }
 
 // Spec is one route the engine serves.
 type Spec struct {
@@ -174,7 +204,7 @@ type Spec struct {
 	Template string // gorilla/mux template, exactly as registered by the engine
 	Op       Op
 	Name     string // operation name, for logs
-	Class    Class
+	Strategy Strategy
 }
 
 // Table lists every route of the Docker Engine (moby/moby master of
@@ -183,138 +213,138 @@ type Spec struct {
 // matches, so the order decides ambiguous paths exactly as the engine does.
 // Each route is also reachable under a /v{version} prefix.
 var Table = []Spec{
-	{"GET", "/containers/{name:.*}/checkpoints", OpCheckpointList, "CheckpointList", ContainerPath},
-	{"POST", "/containers/{name:.*}/checkpoints", OpCheckpointCreate, "CheckpointCreate", ContainerPath | Write},
-	{"DELETE", "/containers/{name}/checkpoints/{checkpoint}", OpCheckpointDelete, "CheckpointDelete", ContainerPath | Write},
+	{"GET", "/containers/{name:.*}/checkpoints", OpCheckpointList, "CheckpointList", Container},
+	{"POST", "/containers/{name:.*}/checkpoints", OpCheckpointCreate, "CheckpointCreate", Container},
+	{"DELETE", "/containers/{name}/checkpoints/{checkpoint}", OpCheckpointDelete, "CheckpointDelete", Container},
 
-	{"HEAD", "/containers/{name:.*}/archive", OpContainerArchiveInfo, "ContainerArchiveInfo", ContainerPath},
-	{"GET", "/containers/json", OpContainerList, "ContainerList", Describes | References},
-	{"GET", "/containers/{name:.*}/export", OpContainerExport, "ContainerExport", ContainerPath},
-	{"GET", "/containers/{name:.*}/changes", OpContainerChanges, "ContainerChanges", ContainerPath},
-	{"GET", "/containers/{name:.*}/json", OpContainerInspect, "ContainerInspect", ContainerPath},
-	{"GET", "/containers/{name:.*}/top", OpContainerTop, "ContainerTop", ContainerPath},
-	{"GET", "/containers/{name:.*}/logs", OpContainerLogs, "ContainerLogs", ContainerPath},
-	{"GET", "/containers/{name:.*}/stats", OpContainerStats, "ContainerStats", ContainerPath},
-	{"GET", "/containers/{name:.*}/attach/ws", OpContainerAttachWebsocket, "ContainerAttachWebsocket", ContainerPath},
-	{"GET", "/exec/{id:.*}/json", OpExecInspect, "ExecInspect", ExecPath | Describes},
-	{"GET", "/containers/{name:.*}/archive", OpContainerArchive, "ContainerArchive", ContainerPath},
-	{"POST", "/containers/create", OpContainerCreate, "ContainerCreate", References | Write},
-	{"POST", "/containers/{name:.*}/kill", OpContainerKill, "ContainerKill", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/pause", OpContainerPause, "ContainerPause", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/unpause", OpContainerUnpause, "ContainerUnpause", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/restart", OpContainerRestart, "ContainerRestart", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/start", OpContainerStart, "ContainerStart", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/stop", OpContainerStop, "ContainerStop", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/wait", OpContainerWait, "ContainerWait", ContainerPath},
-	{"POST", "/containers/{name:.*}/resize", OpContainerResize, "ContainerResize", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/attach", OpContainerAttach, "ContainerAttach", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/exec", OpContainerExec, "ContainerExec", ContainerPath | Write},
-	{"POST", "/exec/{name:.*}/start", OpExecStart, "ExecStart", ExecPath | Write},
-	{"POST", "/exec/{name:.*}/resize", OpExecResize, "ExecResize", ExecPath | Write},
-	{"POST", "/containers/{name:.*}/rename", OpContainerRename, "ContainerRename", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/update", OpContainerUpdate, "ContainerUpdate", ContainerPath | Write},
-	{"POST", "/containers/prune", OpContainerPrune, "ContainerPrune", Describes | Write},
-	{"POST", "/commit", OpImageCommit, "ImageCommit", References | Write},
-	{"PUT", "/containers/{name:.*}/archive", OpPutContainerArchive, "PutContainerArchive", ContainerPath | Write},
-	{"DELETE", "/containers/{name:.*}", OpContainerDelete, "ContainerDelete", ContainerPath | Write},
-	{"POST", "/containers/{name:.*}/copy", OpContainerCopy, "ContainerCopy", ContainerPath},
+	{"HEAD", "/containers/{name:.*}/archive", OpContainerArchiveInfo, "ContainerArchiveInfo", Container},
+	{"GET", "/containers/json", OpContainerList, "ContainerList", ContainerList},
+	{"GET", "/containers/{name:.*}/export", OpContainerExport, "ContainerExport", Container},
+	{"GET", "/containers/{name:.*}/changes", OpContainerChanges, "ContainerChanges", Container},
+	{"GET", "/containers/{name:.*}/json", OpContainerInspect, "ContainerInspect", Container},
+	{"GET", "/containers/{name:.*}/top", OpContainerTop, "ContainerTop", Container},
+	{"GET", "/containers/{name:.*}/logs", OpContainerLogs, "ContainerLogs", Container},
+	{"GET", "/containers/{name:.*}/stats", OpContainerStats, "ContainerStats", Container},
+	{"GET", "/containers/{name:.*}/attach/ws", OpContainerAttachWebsocket, "ContainerAttachWebsocket", Container},
+	{"GET", "/exec/{id:.*}/json", OpExecInspect, "ExecInspect", Exec},
+	{"GET", "/containers/{name:.*}/archive", OpContainerArchive, "ContainerArchive", Container},
+	{"POST", "/containers/create", OpContainerCreate, "ContainerCreate", ContainerCreate},
+	{"POST", "/containers/{name:.*}/kill", OpContainerKill, "ContainerKill", Container},
+	{"POST", "/containers/{name:.*}/pause", OpContainerPause, "ContainerPause", Container},
+	{"POST", "/containers/{name:.*}/unpause", OpContainerUnpause, "ContainerUnpause", Container},
+	{"POST", "/containers/{name:.*}/restart", OpContainerRestart, "ContainerRestart", Container},
+	{"POST", "/containers/{name:.*}/start", OpContainerStart, "ContainerStart", Container},
+	{"POST", "/containers/{name:.*}/stop", OpContainerStop, "ContainerStop", Container},
+	{"POST", "/containers/{name:.*}/wait", OpContainerWait, "ContainerWait", Container},
+	{"POST", "/containers/{name:.*}/resize", OpContainerResize, "ContainerResize", Container},
+	{"POST", "/containers/{name:.*}/attach", OpContainerAttach, "ContainerAttach", Container},
+	{"POST", "/containers/{name:.*}/exec", OpContainerExec, "ContainerExec", Container},
+	{"POST", "/exec/{name:.*}/start", OpExecStart, "ExecStart", Exec},
+	{"POST", "/exec/{name:.*}/resize", OpExecResize, "ExecResize", Exec},
+	{"POST", "/containers/{name:.*}/rename", OpContainerRename, "ContainerRename", Container},
+	{"POST", "/containers/{name:.*}/update", OpContainerUpdate, "ContainerUpdate", Container},
+	{"POST", "/containers/prune", OpContainerPrune, "ContainerPrune", ContainerPrune},
+	{"POST", "/commit", OpImageCommit, "ImageCommit", Commit},
+	{"PUT", "/containers/{name:.*}/archive", OpPutContainerArchive, "PutContainerArchive", Container},
+	{"DELETE", "/containers/{name:.*}", OpContainerDelete, "ContainerDelete", Container},
+	{"POST", "/containers/{name:.*}/copy", OpContainerCopy, "ContainerCopy", Container},
 
-	{"GET", "/images/json", OpImageList, "ImageList", Describes},
-	{"GET", "/images/search", OpImageSearch, "ImageSearch", Unrelated},
-	{"GET", "/images/get", OpImageGetAll, "ImageGetAll", Unrelated},
-	{"GET", "/images/{name:.*}/get", OpImageGet, "ImageGet", Unrelated},
-	{"GET", "/images/{name:.*}/history", OpImageHistory, "ImageHistory", Unrelated},
-	{"GET", "/images/{name:.*}/json", OpImageInspect, "ImageInspect", Describes},
-	{"GET", "/images/{name:.*}/attestations", OpImageAttestations, "ImageAttestations", Unrelated},
-	{"POST", "/images/load", OpImageLoad, "ImageLoad", Write},
-	{"POST", "/images/create", OpImageCreate, "ImageCreate", Write},
-	{"POST", "/images/{name:.*}/push", OpImagePush, "ImagePush", Write},
-	{"POST", "/images/{name:.*}/tag", OpImageTag, "ImageTag", Write},
-	{"POST", "/images/prune", OpImagePrune, "ImagePrune", Write},
-	{"DELETE", "/images/{name:.*}", OpImageDelete, "ImageDelete", Describes | Write},
+	{"GET", "/images/json", OpImageList, "ImageList", ImageList},
+	{"GET", "/images/search", OpImageSearch, "ImageSearch", Pass},
+	{"GET", "/images/get", OpImageGetAll, "ImageGetAll", ImageExport},
+	{"GET", "/images/{name:.*}/get", OpImageGet, "ImageGet", ImageExport},
+	{"GET", "/images/{name:.*}/history", OpImageHistory, "ImageHistory", Pass},
+	{"GET", "/images/{name:.*}/json", OpImageInspect, "ImageInspect", ImageInspect},
+	{"GET", "/images/{name:.*}/attestations", OpImageAttestations, "ImageAttestations", Pass},
+	{"POST", "/images/load", OpImageLoad, "ImageLoad", PassProgress},
+	{"POST", "/images/create", OpImageCreate, "ImageCreate", PassProgress},
+	{"POST", "/images/{name:.*}/push", OpImagePush, "ImagePush", PassProgress},
+	{"POST", "/images/{name:.*}/tag", OpImageTag, "ImageTag", Pass},
+	{"POST", "/images/prune", OpImagePrune, "ImagePrune", Pass},
+	{"DELETE", "/images/{name:.*}", OpImageDelete, "ImageDelete", Pass},
 
-	{"OPTIONS", "/{anyroute:.*}", OpOptions, "Options", Unrelated},
-	{"GET", "/_ping", OpSystemPing, "SystemPing", Unrelated},
-	{"HEAD", "/_ping", OpSystemPingHead, "SystemPingHead", Unrelated},
-	{"GET", "/events", OpSystemEvents, "SystemEvents", Describes | References},
-	{"GET", "/info", OpSystemInfo, "SystemInfo", Describes},
-	{"GET", "/version", OpSystemVersion, "SystemVersion", Unrelated},
-	{"GET", "/system/df", OpSystemDataUsage, "SystemDataUsage", Describes},
-	{"POST", "/auth", OpSystemAuth, "SystemAuth", Unrelated},
+	{"OPTIONS", "/{anyroute:.*}", OpOptions, "Options", Pass},
+	{"GET", "/_ping", OpSystemPing, "SystemPing", Pass},
+	{"HEAD", "/_ping", OpSystemPingHead, "SystemPingHead", Pass},
+	{"GET", "/events", OpSystemEvents, "SystemEvents", Events},
+	{"GET", "/info", OpSystemInfo, "SystemInfo", Info},
+	{"GET", "/version", OpSystemVersion, "SystemVersion", Pass},
+	{"GET", "/system/df", OpSystemDataUsage, "SystemDataUsage", DiskUsage},
+	{"POST", "/auth", OpSystemAuth, "SystemAuth", Pass},
 
-	{"GET", "/volumes", OpVolumeList, "VolumeList", Unrelated},
-	{"GET", "/volumes/{name:.*}", OpVolumeInspect, "VolumeInspect", Unrelated},
-	{"POST", "/volumes/create", OpVolumeCreate, "VolumeCreate", Write},
-	{"POST", "/volumes/prune", OpVolumePrune, "VolumePrune", Write},
-	{"PUT", "/volumes/{name:.*}", OpVolumeUpdate, "VolumeUpdate", Write},
-	{"DELETE", "/volumes/{name:.*}", OpVolumeDelete, "VolumeDelete", Describes | Write},
+	{"GET", "/volumes", OpVolumeList, "VolumeList", Pass},
+	{"GET", "/volumes/{name:.*}", OpVolumeInspect, "VolumeInspect", Pass},
+	{"POST", "/volumes/create", OpVolumeCreate, "VolumeCreate", Pass},
+	{"POST", "/volumes/prune", OpVolumePrune, "VolumePrune", Pass},
+	{"PUT", "/volumes/{name:.*}", OpVolumeUpdate, "VolumeUpdate", Pass},
+	{"DELETE", "/volumes/{name:.*}", OpVolumeDelete, "VolumeDelete", Pass},
 
-	{"POST", "/build", OpImageBuild, "ImageBuild", References | Write},
-	{"POST", "/build/prune", OpBuildPrune, "BuildPrune", Write},
-	{"POST", "/build/cancel", OpBuildCancel, "BuildCancel", Write},
-	{"POST", "/session", OpSession, "Session", Write},
+	{"POST", "/build", OpImageBuild, "ImageBuild", Build},
+	{"POST", "/build/prune", OpBuildPrune, "BuildPrune", Pass},
+	{"POST", "/build/cancel", OpBuildCancel, "BuildCancel", Pass},
+	{"POST", "/session", OpSession, "Session", Refuse},
 
-	{"POST", "/swarm/init", OpSwarmInit, "SwarmInit", Write},
-	{"POST", "/swarm/join", OpSwarmJoin, "SwarmJoin", Write},
-	{"POST", "/swarm/leave", OpSwarmLeave, "SwarmLeave", Write},
-	{"GET", "/swarm", OpSwarmInspect, "SwarmInspect", Unrelated},
-	{"GET", "/swarm/unlockkey", OpSwarmUnlockkey, "SwarmUnlockkey", Unrelated},
-	{"POST", "/swarm/update", OpSwarmUpdate, "SwarmUpdate", Write},
-	{"POST", "/swarm/unlock", OpSwarmUnlock, "SwarmUnlock", Write},
-	{"GET", "/services", OpServiceList, "ServiceList", Describes},
-	{"GET", "/services/{id}", OpServiceInspect, "ServiceInspect", Describes},
-	{"POST", "/services/create", OpServiceCreate, "ServiceCreate", Write},
-	{"POST", "/services/{id}/update", OpServiceUpdate, "ServiceUpdate", Write},
-	{"DELETE", "/services/{id}", OpServiceDelete, "ServiceDelete", Write},
-	{"GET", "/services/{id}/logs", OpServiceLogs, "ServiceLogs", Describes},
-	{"GET", "/nodes", OpNodeList, "NodeList", Unrelated},
-	{"GET", "/nodes/{id}", OpNodeInspect, "NodeInspect", Unrelated},
-	{"DELETE", "/nodes/{id}", OpNodeDelete, "NodeDelete", Write},
-	{"POST", "/nodes/{id}/update", OpNodeUpdate, "NodeUpdate", Write},
-	{"GET", "/tasks", OpTaskList, "TaskList", Describes},
-	{"GET", "/tasks/{id}", OpTaskInspect, "TaskInspect", Describes},
-	{"GET", "/tasks/{id}/logs", OpTaskLogs, "TaskLogs", Describes},
-	{"GET", "/secrets", OpSecretList, "SecretList", Unrelated},
-	{"POST", "/secrets/create", OpSecretCreate, "SecretCreate", Write},
-	{"DELETE", "/secrets/{id}", OpSecretDelete, "SecretDelete", Write},
-	{"GET", "/secrets/{id}", OpSecretInspect, "SecretInspect", Unrelated},
-	{"POST", "/secrets/{id}/update", OpSecretUpdate, "SecretUpdate", Write},
-	{"GET", "/configs", OpConfigList, "ConfigList", Unrelated},
-	{"POST", "/configs/create", OpConfigCreate, "ConfigCreate", Write},
-	{"DELETE", "/configs/{id}", OpConfigDelete, "ConfigDelete", Write},
-	{"GET", "/configs/{id}", OpConfigInspect, "ConfigInspect", Unrelated},
-	{"POST", "/configs/{id}/update", OpConfigUpdate, "ConfigUpdate", Write},
+	{"POST", "/swarm/init", OpSwarmInit, "SwarmInit", Pass},
+	{"POST", "/swarm/join", OpSwarmJoin, "SwarmJoin", Pass},
+	{"POST", "/swarm/leave", OpSwarmLeave, "SwarmLeave", Refuse},
+	{"GET", "/swarm", OpSwarmInspect, "SwarmInspect", Pass},
+	{"GET", "/swarm/unlockkey", OpSwarmUnlockkey, "SwarmUnlockkey", Pass},
+	{"POST", "/swarm/update", OpSwarmUpdate, "SwarmUpdate", Pass},
+	{"POST", "/swarm/unlock", OpSwarmUnlock, "SwarmUnlock", Pass},
+	{"GET", "/services", OpServiceList, "ServiceList", ServiceList},
+	{"GET", "/services/{id}", OpServiceInspect, "ServiceInspect", Service},
+	{"POST", "/services/create", OpServiceCreate, "ServiceCreate", ServiceCreate},
+	{"POST", "/services/{id}/update", OpServiceUpdate, "ServiceUpdate", Service},
+	{"DELETE", "/services/{id}", OpServiceDelete, "ServiceDelete", Service},
+	{"GET", "/services/{id}/logs", OpServiceLogs, "ServiceLogs", Service},
+	{"GET", "/nodes", OpNodeList, "NodeList", Pass},
+	{"GET", "/nodes/{id}", OpNodeInspect, "NodeInspect", Pass},
+	{"DELETE", "/nodes/{id}", OpNodeDelete, "NodeDelete", Refuse},
+	{"POST", "/nodes/{id}/update", OpNodeUpdate, "NodeUpdate", Refuse},
+	{"GET", "/tasks", OpTaskList, "TaskList", TaskList},
+	{"GET", "/tasks/{id}", OpTaskInspect, "TaskInspect", Task},
+	{"GET", "/tasks/{id}/logs", OpTaskLogs, "TaskLogs", Task},
+	{"GET", "/secrets", OpSecretList, "SecretList", Pass},
+	{"POST", "/secrets/create", OpSecretCreate, "SecretCreate", Pass},
+	{"DELETE", "/secrets/{id}", OpSecretDelete, "SecretDelete", Pass},
+	{"GET", "/secrets/{id}", OpSecretInspect, "SecretInspect", Pass},
+	{"POST", "/secrets/{id}/update", OpSecretUpdate, "SecretUpdate", Pass},
+	{"GET", "/configs", OpConfigList, "ConfigList", Pass},
+	{"POST", "/configs/create", OpConfigCreate, "ConfigCreate", Pass},
+	{"DELETE", "/configs/{id}", OpConfigDelete, "ConfigDelete", Pass},
+	{"GET", "/configs/{id}", OpConfigInspect, "ConfigInspect", Pass},
+	{"POST", "/configs/{id}/update", OpConfigUpdate, "ConfigUpdate", Pass},
 
-	{"GET", "/plugins", OpPluginList, "PluginList", Unrelated},
-	{"GET", "/plugins/{name:.*}/json", OpPluginInspect, "PluginInspect", Unrelated},
-	{"GET", "/plugins/privileges", OpGetPluginPrivileges, "GetPluginPrivileges", Unrelated},
-	{"DELETE", "/plugins/{name:.*}", OpPluginDelete, "PluginDelete", Write},
-	{"POST", "/plugins/{name:.*}/enable", OpPluginEnable, "PluginEnable", Write},
-	{"POST", "/plugins/{name:.*}/disable", OpPluginDisable, "PluginDisable", Write},
-	{"POST", "/plugins/pull", OpPluginPull, "PluginPull", Write},
-	{"POST", "/plugins/{name:.*}/push", OpPluginPush, "PluginPush", Write},
-	{"POST", "/plugins/{name:.*}/upgrade", OpPluginUpgrade, "PluginUpgrade", Write},
-	{"POST", "/plugins/{name:.*}/set", OpPluginSet, "PluginSet", Write},
-	{"POST", "/plugins/create", OpPluginCreate, "PluginCreate", Write},
+	{"GET", "/plugins", OpPluginList, "PluginList", Pass},
+	{"GET", "/plugins/{name:.*}/json", OpPluginInspect, "PluginInspect", Pass},
+	{"GET", "/plugins/privileges", OpGetPluginPrivileges, "GetPluginPrivileges", Pass},
+	{"DELETE", "/plugins/{name:.*}", OpPluginDelete, "PluginDelete", Pass},
+	{"POST", "/plugins/{name:.*}/enable", OpPluginEnable, "PluginEnable", Pass},
+	{"POST", "/plugins/{name:.*}/disable", OpPluginDisable, "PluginDisable", Pass},
+	{"POST", "/plugins/pull", OpPluginPull, "PluginPull", PassProgress},
+	{"POST", "/plugins/{name:.*}/push", OpPluginPush, "PluginPush", PassProgress},
+	{"POST", "/plugins/{name:.*}/upgrade", OpPluginUpgrade, "PluginUpgrade", PassProgress},
+	{"POST", "/plugins/{name:.*}/set", OpPluginSet, "PluginSet", Pass},
+	{"POST", "/plugins/create", OpPluginCreate, "PluginCreate", Pass},
 
-	{"GET", "/distribution/{name:.*}/json", OpDistributionInspect, "DistributionInspect", Unrelated},
+	{"GET", "/distribution/{name:.*}/json", OpDistributionInspect, "DistributionInspect", Pass},
 
-	{"GET", "/networks", OpNetworkList, "NetworkList", Describes},
-	{"GET", "/networks/", OpNetworkList, "NetworkList", Describes},
-	{"GET", "/networks/{id:.+}", OpNetworkInspect, "NetworkInspect", Describes},
-	{"POST", "/networks/create", OpNetworkCreate, "NetworkCreate", Write},
-	{"POST", "/networks/{id:.*}/connect", OpNetworkConnect, "NetworkConnect", References | Write},
-	{"POST", "/networks/{id:.*}/disconnect", OpNetworkDisconnect, "NetworkDisconnect", References | Write},
-	{"POST", "/networks/prune", OpNetworkPrune, "NetworkPrune", Write},
-	{"DELETE", "/networks/{id:.*}", OpNetworkDelete, "NetworkDelete", Describes | Write},
+	{"GET", "/networks", OpNetworkList, "NetworkList", NetworkList},
+	{"GET", "/networks/", OpNetworkList, "NetworkList", NetworkList},
+	{"GET", "/networks/{id:.+}", OpNetworkInspect, "NetworkInspect", NetworkInspect},
+	{"POST", "/networks/create", OpNetworkCreate, "NetworkCreate", Pass},
+	{"POST", "/networks/{id:.*}/connect", OpNetworkConnect, "NetworkConnect", NetworkAttach},
+	{"POST", "/networks/{id:.*}/disconnect", OpNetworkDisconnect, "NetworkDisconnect", NetworkAttach},
+	{"POST", "/networks/prune", OpNetworkPrune, "NetworkPrune", Pass},
+	{"DELETE", "/networks/{id:.*}", OpNetworkDelete, "NetworkDelete", Pass},
 
-	{"GET", "/debug/vars", OpDebugVars, "DebugVars", Describes},
-	{"GET", "/debug/pprof/", OpDebugPprof, "DebugPprof", Describes},
-	{"GET", "/debug/pprof/cmdline", OpDebugPprof, "DebugPprof", Describes},
-	{"GET", "/debug/pprof/profile", OpDebugPprof, "DebugPprof", Describes},
-	{"GET", "/debug/pprof/symbol", OpDebugPprof, "DebugPprof", Describes},
-	{"GET", "/debug/pprof/trace", OpDebugPprof, "DebugPprof", Describes},
-	{"GET", "/debug/pprof/{name}", OpDebugPprof, "DebugPprof", Describes},
+	{"GET", "/debug/vars", OpDebugVars, "DebugVars", Refuse},
+	{"GET", "/debug/pprof/", OpDebugPprof, "DebugPprof", Refuse},
+	{"GET", "/debug/pprof/cmdline", OpDebugPprof, "DebugPprof", Refuse},
+	{"GET", "/debug/pprof/profile", OpDebugPprof, "DebugPprof", Refuse},
+	{"GET", "/debug/pprof/symbol", OpDebugPprof, "DebugPprof", Refuse},
+	{"GET", "/debug/pprof/trace", OpDebugPprof, "DebugPprof", Refuse},
+	{"GET", "/debug/pprof/{name}", OpDebugPprof, "DebugPprof", Refuse},
 
-	{"POST", "/grpc", OpGRPC, "GRPC", Write},
+	{"POST", "/grpc", OpGRPC, "GRPC", Refuse},
 }
