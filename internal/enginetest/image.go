@@ -110,9 +110,11 @@ func (e *Engine) buildImage() (string, error) {
 // buildTestapp compiles testapp statically for the engine's platform (this
 // machine: the engine is local) and returns the binary.
 func buildTestapp() ([]byte, error) {
+	// The go tool running the tests is on PATH (scripts/test puts
+	// /usr/local/go/bin there); GOROOT names its root otherwise.
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
 	dir, err := os.MkdirTemp("", "dpf-testapp-")
 	if err != nil {

@@ -91,20 +91,11 @@ func (a Args) Get(key string) []string {
 	return vals
 }
 
-// Clone returns a deep copy of a, keeping nil value sets nil.
-func (a Args) Clone() Args {
-	c := make(Args, len(a))
-	for k, set := range a {
-		c[k] = maps.Clone(set)
-	}
-	return c
-}
-
 // With returns a copy of a in which key has exactly the given values (each
 // mapped to true), e.g. to replace `before` refs by full container IDs.
 // Without values, key is present with an empty set, like `{"key":[]}`.
 func (a Args) With(key string, values ...string) Args {
-	c := a.Clone()
+	c := a.clone()
 	set := make(map[string]bool, len(values))
 	for _, v := range values {
 		set[v] = true
@@ -115,7 +106,7 @@ func (a Args) With(key string, values ...string) Args {
 
 // Without returns a copy of a without the given keys.
 func (a Args) Without(keys ...string) Args {
-	c := a.Clone()
+	c := a.clone()
 	for _, k := range keys {
 		delete(c, k)
 	}
@@ -138,4 +129,13 @@ func (a Args) Encode() string {
 	// A map of string to map of string to bool always encodes.
 	_ = enc.Encode(map[string]map[string]bool(a))
 	return string(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}))
+}
+
+// clone returns a deep copy of a, keeping nil value sets nil.
+func (a Args) clone() Args {
+	c := make(Args, len(a))
+	for k, set := range a {
+		c[k] = maps.Clone(set)
+	}
+	return c
 }

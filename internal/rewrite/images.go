@@ -14,7 +14,7 @@ import (
 //     always), and a count the engine did not make must not appear;
 //   - Manifests[].ImageData.Containers (container IDs, listed with
 //     manifests=1 on the containerd image store) keeps only the IDs for
-//     which keepContainer returns true, as FilterRefs does.
+//     which keepContainer returns true, as filterRefList does.
 //
 // A nil containersOf leaves the counts alone, a nil keepContainer keeps
 // every ID. Only the changed values are
@@ -221,14 +221,14 @@ func filterManifests(e *editor, m member, depth int, keep func(string) bool) err
 	return nil
 }
 
-// FilterRefs returns list, a JSON array of container IDs (or null), with
+// filterRefList returns list, a JSON array of container IDs (or null), with
 // the IDs for which keep returns false removed, byte for byte otherwise.
 // It is the helper for the places where the engine lists container IDs
 // (an image manifest's ImageData.Containers, the ContainersDeleted of a
 // prune report, ...). A nil keep keeps all. Anything else than an array of
 // strings or null gives an error wrapping ErrMalformed; when nothing is
 // removed the result is list itself.
-func FilterRefs(list []byte, keep func(id string) bool) ([]byte, error) {
+func filterRefList(list []byte, keep func(id string) bool) ([]byte, error) {
 	i := jsonscan.SkipSpace(list, 0)
 	if i < len(list) && list[i] == 'n' {
 		if !jsonscan.Valid(list) {

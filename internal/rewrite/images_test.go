@@ -142,13 +142,13 @@ func TestFilterRefs(t *testing.T) {
 		{in: `[]`, want: `[]`},
 	}
 	for _, tt := range tests {
-		got, err := FilterRefs([]byte(tt.in), keepA)
+		got, err := filterRefList([]byte(tt.in), keepA)
 		if err != nil || string(got) != tt.want {
-			t.Errorf("FilterRefs(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+			t.Errorf("filterRefList(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
 		}
 	}
 	for _, in := range []string{``, `nul`, `null x`, `{}`, `[1]`, `["a",]`, `["a"] ["b"]`} {
-		got, err := FilterRefs([]byte(in), keepA)
+		got, err := filterRefList([]byte(in), keepA)
 		mustMalformed(t, in, got, err)
 	}
 }
