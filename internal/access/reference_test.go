@@ -40,9 +40,13 @@ type lsRule struct {
 	methodRule bool
 }
 
-func lsRe(expr string) *regexp.Regexp { return regexp.MustCompile("(?i)" + expr) }
+// lsRe compiles a rule's regex. Every rule has "-i", which in haproxy folds
+// ASCII letters only (Go's (?i) would also fold "ſ" into "s"), so lsDecide
+// lowers the path's ASCII letters instead and the lower-case regexes are
+// compiled as they are.
+func lsRe(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
-// lsRules are haproxy.cfg's frontend rules in order. Every regex has "-i".
+// lsRules are haproxy.cfg's frontend rules in order.
 var lsRules = func() []lsRule {
 	const ver = `^(/v[\d\.]+)?`
 	const ctr = ver + `(/libpod)?/(containers|pods)/[a-zA-Z0-9_.-]+/`
@@ -119,6 +123,7 @@ func lsDecide(method, rawPath string, env map[string]string) bool {
 	}
 	decoded, err := url.PathUnescape(rawPath) // path,url_dec
 	pathOK := err == nil                      // a failed conversion matches no regex
+	decoded = asciiLower(decoded)             // -i
 	for _, r := range lsRules {
 		if r.methodRule {
 			if !(method == "GET" || method == "HEAD") && !on("POST") { // METH_GET is GET or HEAD
@@ -134,4 +139,14 @@ func lsDecide(method, rawPath string, env map[string]string) bool {
 		}
 	}
 	return false
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
