@@ -157,17 +157,17 @@ func Variables() []Variable {
 		vars = append(vars, Variable{switches[s].name, bit(switches[s].def), switches[s].meaning})
 	}
 	for _, l := range libpodSwitches {
-		vars = append(vars, Variable{l.name, bit(l.def), "Podman-native API, not served by this proxy: 1 is refused" + libpodNote(l.def)})
+		vars = append(vars, Variable{l.name, bit(l.def), libpodMeaning(l.def)})
 	}
 	vars = append(vars, Variable{socketPathVar, "/var/run/docker.sock", "LinuxServer's engine socket; accepted only when PROXY_URL names the same socket"})
 	return vars
 }
 
-func libpodNote(def bool) string {
+func libpodMeaning(def bool) string {
 	if def {
-		return " (except for this one, whose LinuxServer default is 1)"
+		return "Podman-native API, not served by this proxy: accepted at LinuxServer's default 1, allows nothing"
 	}
-	return ""
+	return "Podman-native API, not served by this proxy: 1 is a configuration error"
 }
 
 func bit(b bool) string {
