@@ -114,6 +114,28 @@ func lsBool(v string) bool {
 // lsDecide is LinuxServer's decision for a request: rawPath is the path as
 // sent (escaped), env the container's environment on top of the Dockerfile's.
 func lsDecide(method, rawPath string, env map[string]string) bool {
+	return lsApply(method, lsMatch(rawPath), env)
+}
+
+// lsMatch returns which rules' path regexes match rawPath (path,url_dec, -i).
+// It does not depend on the environment, so the differential test computes
+// it once per path.
+func lsMatch(rawPath string) []bool {
+	matched := make([]bool, len(lsRules))
+	decoded, err := url.PathUnescape(rawPath) // path,url_dec
+	if err != nil {
+		return matched // a failed conversion matches no regex
+	}
+	decoded = asciiLower(decoded) // -i
+	for i, r := range lsRules {
+		matched[i] = r.path != nil && r.path.MatchString(decoded)
+	}
+	return matched
+}
+
+// lsApply runs the rules in order on a request whose path matched the rules
+// marked in matched.
+func lsApply(method string, matched []bool, env map[string]string) bool {
 	on := func(name string) bool {
 		v, ok := env[name]
 		if !ok {
@@ -121,24 +143,18 @@ func lsDecide(method, rawPath string, env map[string]string) bool {
 		}
 		return lsBool(v)
 	}
-	decoded, err := url.PathUnescape(rawPath) // path,url_dec
-	pathOK := err == nil                      // a failed conversion matches no regex
-	decoded = asciiLower(decoded)             // -i
-	for _, r := range lsRules {
+	for i, r := range lsRules {
 		if r.methodRule {
 			if !(method == "GET" || method == "HEAD") && !on("POST") { // METH_GET is GET or HEAD
 				return false
 			}
 			continue
 		}
-		if !pathOK || !r.path.MatchString(decoded) {
-			continue
-		}
-		if on(r.env) != r.unless {
+		if matched[i] && on(r.env) != r.unless {
 			return r.allow
 		}
 	}
-	return false
+	return false // the final "http-request deny"
 }
 
 func asciiLower(s string) string {
