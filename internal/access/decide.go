@@ -21,9 +21,10 @@ type Verdict struct {
 	Message string
 }
 
-// Decide applies the policy to a request routed by route.Parse; rt.Spec must
-// not be nil (the proxy refuses unknown routes before asking). An inactive
-// policy allows everything: READ_ONLY alone then decides writes.
+// Decide applies the policy to a request routed by route.Parse. The proxy
+// refuses unknown routes (rt.Spec == nil) before asking; an active policy
+// denies them too. An inactive policy allows everything: READ_ONLY alone then
+// decides writes.
 //
 // The rules are LinuxServer's, in its order, applied to the route the engine
 // runs rather than to the raw path:
@@ -38,6 +39,10 @@ type Verdict struct {
 func (p Policy) Decide(method string, rt *route.Route) Verdict {
 	if !p.active {
 		return Verdict{Allow: true}
+	}
+	if rt.Spec == nil {
+		// Not the policy's question, but never a reason to panic or allow.
+		return Verdict{Message: "denied: " + method + " " + rt.Path + " is not an Engine API route"}
 	}
 	c := classify(method, rt)
 	if c.guard != none && !p.on[c.guard] {

@@ -122,6 +122,17 @@ func TestDecideNeedAllows(t *testing.T) {
 	}
 }
 
+func TestDecideWithoutRouteDenies(t *testing.T) {
+	p := policy(t, allOnEnv())
+	rt, err := route.Parse("GET", "/nothing", "/nothing")
+	if err != nil || rt.Spec != nil {
+		t.Fatalf("route.Parse(GET /nothing): %v, %s; want no route", err, rt.Name())
+	}
+	if v := p.Decide("GET", &rt); v.Allow || v.Message != "denied: GET /nothing is not an Engine API route" {
+		t.Errorf("Decide without a route: got %+v, want a denial", v)
+	}
+}
+
 func TestInactivePolicyAllowsEverything(t *testing.T) {
 	var p Policy // the zero Policy, as for an unset environment
 	for _, s := range samples(t) {
