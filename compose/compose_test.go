@@ -9,13 +9,22 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 )
 
-// knownVariables are the variables docker-proxy-filter reads (see -h).
-var knownVariables = map[string]bool{
-	"PROXY_URL": true, "CONTAINER_NAMES": true, "CONTAINER_LABELS": true, "SCRUB_ENVS": true,
-	"PORT": true, "LISTEN": true, "LOG_LEVEL": true, "LOG_FORMAT": true,
-	"INDEX_CAPACITY": true, "POLL_INTERVAL": true, "READ_ONLY": true,
+// knownVariables are the variables docker-proxy-filter reads (see -h),
+// LinuxServer's socket-proxy variables included.
+func knownVariables() map[string]bool {
+	known := map[string]bool{
+		"PROXY_URL": true, "CONTAINER_NAMES": true, "CONTAINER_LABELS": true, "SCRUB_ENVS": true,
+		"PORT": true, "LISTEN": true, "LOG_LEVEL": true, "LOG_FORMAT": true,
+		"INDEX_CAPACITY": true, "POLL_INTERVAL": true, "READ_ONLY": true,
+	}
+	for _, v := range access.Variables() {
+		known[v.Name] = true
+	}
+	return known
 }
 
 func composeFiles(t *testing.T) []string {
@@ -57,6 +66,7 @@ func TestComposeFilesAreValid(t *testing.T) {
 // which the proxy would silently ignore.
 func TestComposeFilesUseDocumentedVariables(t *testing.T) {
 	assignment := regexp.MustCompile(`^\s*-\s*([A-Z_]+)=`)
+	knownVariables := knownVariables()
 	for _, f := range composeFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -74,5 +84,76 @@ func TestComposeFilesUseDocumentedVariables(t *testing.T) {
 		if !strings.Contains(string(b), "SCRUB_ENVS=true") {
 			t.Errorf("%s: both scenarios scrub envs", f)
 		}
+	}
+}
+
+// filterEnvironment returns the environment list of a file's
+// docker-proxy-filter service, and the service's lines.
+func filterEnvironment(t *testing.T, file string) (env map[string]string, service []string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignment := regexp.MustCompile(`^\s*-\s*([A-Z_]+)=(.*)$`)
+	env = map[string]string{}
+	inFilter := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") {
+			inFilter = strings.HasPrefix(strings.TrimSpace(line), "docker-proxy-filter:")
+		}
+		if !inFilter {
+			continue
+		}
+		service = append(service, line)
+		if m := assignment.FindStringSubmatch(line); m != nil {
+			env[m[1]] = strings.TrimSpace(m[2])
+		}
+	}
+	return env, service
+}
+
+// TestSingleContainerFiles: the one-container scenarios put the filter on
+// the socket itself, so its LinuxServer block must load cleanly and allow no
+// writes, the socket must be mounted read-only and the non-root image must
+// get the socket's group.
+func TestSingleContainerFiles(t *testing.T) {
+	files, err := filepath.Glob("*-single.yml")
+	if err != nil || len(files) != 2 {
+		t.Fatalf("single-container files: %v, %v; want homepage-single.yml and monitor-all-single.yml", files, err)
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			env, service := filterEnvironment(t, f)
+			if got := env["PROXY_URL"]; got != "unix:///var/run/docker.sock" {
+				t.Errorf("PROXY_URL: got %q, want the Docker socket", got)
+			}
+			p, problems := access.Load(func(k string) string { return env[k] })
+			if len(problems) > 0 {
+				t.Fatalf("access.Load: %v", problems)
+			}
+			if !p.Active() {
+				t.Errorf("no LinuxServer variable: the socket would be open to every API area")
+			}
+			_, readOnlySet := env["READ_ONLY"]
+			readOnly, problems := access.CombineReadOnly(p, readOnlySet, env["READ_ONLY"] != "false")
+			if len(problems) > 0 {
+				t.Errorf("access.CombineReadOnly: %v", problems)
+			}
+			if !readOnly && env["POST"] != "0" {
+				t.Errorf("POST: got %q, want 0: these scenarios only read", env["POST"])
+			}
+			text := strings.Join(service, "\n")
+			for _, want := range []string{
+				"- /var/run/docker.sock:/var/run/docker.sock:ro",
+				"group_add:",
+				`- "${DOCKER_GID:-999}"`,
+				"stat -c %g /var/run/docker.sock",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the docker-proxy-filter service lacks %q", want)
+				}
+			}
+		})
 	}
 }
