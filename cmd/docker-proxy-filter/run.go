@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 {
 		switch args[1] {
 		case "-h", "-help", "--help", "help":
-			_, err := io.WriteString(stdout, config.Usage)
+			_, err := io.WriteString(stdout, config.Help())
 			return err
 		case "healthcheck":
 			return healthcheck(ctx, getenv)
@@ -58,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"container_names", strings.Join(cfg.Criteria.Names, ","),
 		"container_labels", labelList(cfg),
 		"scrub_envs", cfg.ScrubEnvs,
-		"read_only", cfg.ReadOnly,
+		"read_only", readOnlyField(cfg),
+		"access", cfg.Access.Summary(),
 		"max_body_size", cfg.MaxBodySize,
 		"body_timeout", cfg.BodyTimeout.String(),
 		"index_capacity", cfg.IndexCapacity,
@@ -123,6 +125,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	<-sidecarDone
 	logger.Info("stopped")
 	return nil
+}
+
+// readOnlyField says how writes are decided: by READ_ONLY alone, or, once a
+// LinuxServer variable is set, by those variables (READ_ONLY, if set too,
+// was checked to agree with them).
+func readOnlyField(cfg config.Config) string {
+	if cfg.Access.Active() {
+		return "decided by the LinuxServer variables (see access)"
+	}
+	return strconv.FormatBool(cfg.ReadOnly)
 }
 
 func labelList(cfg config.Config) string {

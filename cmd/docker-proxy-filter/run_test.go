@@ -45,7 +45,7 @@ func TestHelpPrintsTheConfigurationTable(t *testing.T) {
 	if err := run(context.Background(), []string{"dpf", "-h"}, envMap(nil), &out, &out); err != nil {
 		t.Fatalf("run -h: %v", err)
 	}
-	for _, v := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT"} {
+	for _, v := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "READ_ONLY", "CONTAINERS", "POST", "ALLOW_RESTARTS", "ALLOW_LOGS", "LIBPOD_"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("-h output does not mention %s", v)
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	ScrubEnvs bool
 	// ReadOnly lets only GET and HEAD requests through.
 	ReadOnly bool
+	// Access is the category policy of LinuxServer's socket-proxy variables
+	// (which API areas and actions pass); inactive when none is set.
+	Access access.Policy
 	// MaxBodySize bounds request bodies the proxy must read to decide (create,
 	// network connect, commit): larger ones are refused with 413.
 	MaxBodySize int64
@@ -126,6 +130,15 @@ func Load(getenv func(string) string) (Config, error) {
 	} else {
 		cfg.ReadOnly = b
 	}
+	// LinuxServer's socket-proxy variables (CONTAINERS=1, POST=0, ...): off
+	// unless one is set; with them, READ_ONLY applies only when set too,
+	// and then must agree (access.CombineReadOnly).
+	policy, problems := access.Load(getenv)
+	errs = append(errs, problems...)
+	cfg.ReadOnly, problems = access.CombineReadOnly(policy, strings.TrimSpace(getenv("READ_ONLY")) != "", cfg.ReadOnly)
+	errs = append(errs, problems...)
+	cfg.Access = policy
+	cfg.Warnings = append(cfg.Warnings, policy.Warnings()...)
 
 	cfg.MaxBodySize = DefaultMaxBodySize
 	if v := strings.TrimSpace(getenv("MAX_BODY_SIZE")); v != "" {
@@ -241,13 +254,15 @@ func parseBool(raw string, def bool) (bool, error) {
 
 func parseLevel(raw string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(raw)) {
-	case "", "info":
+	case "", "info", "notice":
 		return slog.LevelInfo, nil
 	case "debug":
 		return slog.LevelDebug, nil
 	case "warn", "warning":
 		return slog.LevelWarn, nil
-	case "error":
+	case "error", "err", "crit", "alert", "emerg":
+		// LinuxServer's socket proxy takes haproxy's levels; a block moved
+		// from it must not stop this proxy from starting.
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("%q: want debug, info, warn or error", raw)

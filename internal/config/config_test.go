@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
@@ -31,8 +32,24 @@ func TestLoadDefaults(t *testing.T) {
 		BodyTimeout:   DefaultBodyTimeout,
 		Warnings:      []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
 	}
+	want.Access, _ = access.Load(func(string) string { return "" }) // inactive
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load(empty) = %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestLoadTakesLinuxServerBlocks(t *testing.T) {
+	env := map[string]string{"CONTAINERS": "1", "POST": "1", "LOG_LEVEL": "notice"}
+	cfg, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("a LinuxServer block with POST=1: %v", err)
+	}
+	if !cfg.Access.Active() || cfg.ReadOnly {
+		t.Errorf("Access active %v, ReadOnly %v; want the policy alone to decide writes", cfg.Access.Active(), cfg.ReadOnly)
+	}
+	env["READ_ONLY"] = "true"
+	if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "READ_ONLY") {
+		t.Errorf("READ_ONLY=true with POST=1 = %v, want a contradiction reported", err)
 	}
 }
 

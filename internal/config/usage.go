@@ -1,5 +1,12 @@
 package config
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/access"
+)
+
 // Usage is printed by -h. Keep it in step with Load and the README table.
 const Usage = `docker-proxy-filter: a Docker Engine API proxy that shows a client only the
 containers it needs, chosen by name and label, with env secrets scrubbed.
@@ -41,3 +48,18 @@ A container matching CONTAINER_NAMES OR CONTAINER_LABELS is visible; with neithe
 set every container is visible. Matching is case-sensitive. Booleans accept
 true/false/1/0/yes/no. Invalid configuration exits with status 2.
 `
+
+// Help is what -h prints: Usage, then LinuxServer's socket-proxy variables.
+func Help() string {
+	var b strings.Builder
+	b.WriteString(Usage)
+	b.WriteString(`
+API areas and actions (LinuxServer docker-socket-proxy variables, same meaning;
+none set: READ_ONLY alone decides writes; any set: these decide, and READ_ONLY,
+if set too, must agree):
+`)
+	for _, v := range access.Variables() {
+		fmt.Fprintf(&b, "  %-18s %-21s %s\n", v.Name, v.Default, v.Meaning)
+	}
+	return b.String()
+}

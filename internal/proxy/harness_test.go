@@ -66,13 +66,25 @@ func startProxy(t *testing.T, upstreamHost string, pc proxyConfig) *testProxy {
 	if pc.capacity > 0 {
 		env["INDEX_CAPACITY"] = strconv.Itoa(pc.capacity)
 	}
+	return startProxyWait(t, upstreamHost, env, pc.waitPolling)
+}
+
+// startProxyEnv runs the proxy configured by env (PROXY_URL aside) in front
+// of upstreamHost and waits until its index is live.
+func startProxyEnv(t *testing.T, upstreamHost string, env map[string]string) *testProxy {
+	t.Helper()
+	return startProxyWait(t, upstreamHost, env, false)
+}
+
+func startProxyWait(t *testing.T, upstreamHost string, env map[string]string, waitPolling bool) *testProxy {
+	t.Helper()
 	s := startSidecar(t, upstreamHost, env, testLogger(t))
 	h, idx := s.Handler, s.Index
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
 	want := index.Live
-	if pc.waitPolling {
+	if waitPolling {
 		want = index.Polling
 	}
 	enginetest.Eventually(t, 10*time.Second, "proxy index "+want.String(), func() bool { return idx.State() == want })

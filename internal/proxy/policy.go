@@ -41,6 +41,7 @@ func (p *Proxy) policy(x *exchange) *refusal {
 		return &refusal{http.StatusForbidden, "docker-proxy-filter: READ_ONLY=true: only GET and HEAD requests are allowed (" +
 			r.Method + " " + rt.Spec.Template + " refused)"}
 	}
+
 	switch rt.Op() {
 	case route.OpSwarmLeave, route.OpNodeUpdate, route.OpNodeDelete:
 		// Leaving the swarm removes every task container on the node, and

@@ -27,6 +27,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
@@ -48,6 +49,9 @@ type options struct {
 	ScrubEnvs bool
 	// ReadOnly lets only GET and HEAD through.
 	ReadOnly bool
+	// Access is the category policy (LinuxServer's variables); an inactive
+	// one allows everything.
+	Access access.Policy
 	// MaxBodySize bounds request bodies read to decide.
 	MaxBodySize int64
 	// BodyTimeout bounds how long a request body may take (see body.go).
@@ -63,6 +67,7 @@ type Proxy struct {
 	vis         *visibility.Rule
 	scrubEnvs   bool
 	readOnly    bool
+	access      access.Policy
 	maxBody     int64
 	bodyTimeout time.Duration
 	execs       *lru.Cache[string, string] // exec ID -> container ID
@@ -103,6 +108,7 @@ func newProxy(o options) (*Proxy, error) {
 		vis:         o.Visibility,
 		scrubEnvs:   o.ScrubEnvs,
 		readOnly:    o.ReadOnly,
+		access:      o.Access,
 		maxBody:     o.MaxBodySize,
 		bodyTimeout: o.BodyTimeout,
 		logger:      o.Logger,
@@ -163,6 +169,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.audit.op = rt.Name()
 	x.plainErrors = apiVersion(rt.Version).plainTextErrors()
 	p.guardBody(x.w, r)
+	if rt.Spec != nil {
+		// LinuxServer's socket-proxy variables (an inactive policy allows
+		// everything), decided on the engine's route, as the socket proxy
+		// in front of an engine would: before the engine looks at anything,
+		// its API version included. Visibility applies on top.
+		if v := p.access.Decide(r.Method, &rt); !v.Allow {
+			x.audit.reason = v.Message
+			x.fail(http.StatusForbidden, v.Message)
+			return
+		}
+	}
 	if msg := p.versionError(rt.Version); msg != "" && rt.Spec != nil {
 		// The engine refuses such a version before any route runs, and
 		// without the header its later middleware sets.

@@ -64,6 +64,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		Visibility:  vis,
 		ScrubEnvs:   cfg.ScrubEnvs,
 		ReadOnly:    cfg.ReadOnly,
+		Access:      cfg.Access,
 		MaxBodySize: cfg.MaxBodySize,
 		BodyTimeout: cfg.BodyTimeout,
 		Logger:      logger,
