@@ -8,7 +8,14 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY internal ./internal
-RUN go build -ldflags "-s -w" -o /out/docker-proxy-filter ./cmd/docker-proxy-filter
+# The build context has no .git, so the version and commit are passed in:
+#   docker build --build-arg VERSION=v1.2.3 --build-arg COMMIT=$(git rev-parse HEAD) .
+ARG VERSION=devel
+ARG COMMIT=
+RUN go build -ldflags "-s -w \
+      -X github.com/dpf-dev/docker-proxy-filter/internal/version.version=${VERSION} \
+      -X github.com/dpf-dev/docker-proxy-filter/internal/version.commit=${COMMIT}" \
+    -o /out/docker-proxy-filter ./cmd/docker-proxy-filter
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/docker-proxy-filter /docker-proxy-filter

@@ -11,15 +11,15 @@ import (
 	"testing"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
+	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 )
 
 // knownVariables are the variables docker-proxy-filter reads (see -h),
 // LinuxServer's socket-proxy variables included.
 func knownVariables() map[string]bool {
-	known := map[string]bool{
-		"PROXY_URL": true, "CONTAINER_NAMES": true, "CONTAINER_LABELS": true, "SCRUB_ENVS": true,
-		"PORT": true, "LISTEN": true, "LOG_LEVEL": true, "LOG_FORMAT": true,
-		"INDEX_CAPACITY": true, "POLL_INTERVAL": true, "READ_ONLY": true,
+	known := map[string]bool{}
+	for _, v := range config.Variables {
+		known[v] = true
 	}
 	for _, v := range access.Variables() {
 		known[v.Name] = true

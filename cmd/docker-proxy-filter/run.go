@@ -18,6 +18,7 @@ import (
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/proxy"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
+	"github.com/dpf-dev/docker-proxy-filter/internal/version"
 )
 
 // usageError is a bad command line or configuration: exit status 2.
@@ -37,12 +38,20 @@ const (
 // with their own context, environment and writers.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 {
+		if args[1] != "explain" && len(args) > 2 {
+			return &usageError{fmt.Errorf("unexpected arguments after %q; see -h", args[1])}
+		}
 		switch args[1] {
 		case "-h", "-help", "--help", "help":
 			_, err := io.WriteString(stdout, config.Help())
 			return err
 		case "healthcheck":
 			return healthcheck(ctx, getenv)
+		case "explain":
+			return explainCommand(ctx, args[2:], getenv, stdout, stderr)
+		case "version", "--version", "-version", "-v":
+			_, err := fmt.Fprintln(stdout, version.Get())
+			return err
 		default:
 			return &usageError{fmt.Errorf("unknown argument %q; see -h", args[1])}
 		}
@@ -54,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := newLogger(cfg, stderr)
 	logger.Info("starting",
+		"build", version.Get(),
 		"upstream", cfg.Upstream.String(),
 		"listen", cfg.Listen.String(),
 		"container_names", strings.Join(cfg.Criteria.Names, ","),
@@ -66,6 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"index_capacity", cfg.IndexCapacity,
 		"poll_interval", cfg.PollInterval.String(),
 		"log_level", cfg.LogLevel.String(),
+		"metrics_listen", cfg.MetricsListen,
 	)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
@@ -76,6 +87,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer sidecar.Close()
+	stopMetrics, err := serveMetrics(sidecar.Metrics, cfg.MetricsListen, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	ln, err := listen(cfg.Listen)
 	if err != nil {
@@ -149,13 +165,23 @@ func labelList(cfg config.Config) string {
 // or JSON.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	if cfg.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: secondsInJSON}))
 	}
 	return slog.New(tint.NewTextHandler(w, &tint.Options{
 		Level:      cfg.LogLevel,
 		TimeFormat: time.RFC3339,
 		NoColor:    !isTerminal(w),
 	}))
+}
+
+// secondsInJSON writes every duration (the audit line's "duration") as
+// seconds in a float, the unit Prometheus and most log pipelines use, where
+// slog's JSON default is an integer of nanoseconds.
+func secondsInJSON(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {

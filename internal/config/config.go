@@ -17,6 +17,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 )
 
 // Config is the sidecar's effective configuration.
@@ -41,6 +42,9 @@ type Config struct {
 	BodyTimeout time.Duration
 	// Listen is where the proxy serves clients.
 	Listen Endpoint
+	// MetricsListen is where Prometheus metrics are served (host:port); ""
+	// when off. Never the proxy's own port.
+	MetricsListen string
 	// LogLevel and LogJSON shape the logger.
 	LogLevel slog.Level
 	LogJSON  bool
@@ -164,6 +168,15 @@ func Load(getenv func(string) string) (Config, error) {
 		problem("%v", err)
 	} else {
 		cfg.Listen = ep
+	}
+	proxyTCP := ""
+	if cfg.Listen.Network == "tcp" {
+		proxyTCP = cfg.Listen.Address
+	}
+	if err := metrics.CheckListen(getenv("METRICS_LISTEN"), proxyTCP); err != nil {
+		problem("%v", err)
+	} else {
+		cfg.MetricsListen = strings.TrimSpace(getenv("METRICS_LISTEN"))
 	}
 
 	if lvl, err := parseLevel(getenv("LOG_LEVEL")); err != nil {

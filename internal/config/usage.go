@@ -12,9 +12,13 @@ const Usage = `docker-proxy-filter: a Docker Engine API proxy that shows a clien
 containers it needs, chosen by name and label, with env secrets scrubbed.
 
 Usage:
-  docker-proxy-filter              serve (configured by the environment below)
-  docker-proxy-filter healthcheck  exit 0 when the proxy at LISTEN/PORT answers /_ping
-  docker-proxy-filter -h           print this help
+  docker-proxy-filter                   serve (configured by the environment below)
+  docker-proxy-filter explain [--json]  list the upstream's containers and services once:
+                                        which are visible through this configuration and why
+  docker-proxy-filter healthcheck       exit 0 when the proxy at LISTEN/PORT answers /_ping,
+                                        which it forwards: it fails while the upstream is down
+  docker-proxy-filter version           print the version, commit and Go version (also --version)
+  docker-proxy-filter -h                print this help
 
 Environment:
   variable          default                          meaning
@@ -39,10 +43,13 @@ Environment:
   PORT              2375                             listen port (all interfaces)
   LISTEN            :$PORT                           full listen address: host:port or unix:///path
   LOG_LEVEL         info                             debug, info, warn or error
-  LOG_FORMAT        text                             text (coloured on a terminal) or json
+  LOG_FORMAT        text                             text (coloured on a terminal) or json; in
+                                                     json, durations are in seconds (a float)
   INDEX_CAPACITY    65536                            containers the live index remembers (LRU); misses
                                                      are settled by asking the upstream
   POLL_INTERVAL     5s                               relist period when the upstream refuses /events
+  METRICS_LISTEN    (empty: off)                     host:port serving Prometheus metrics at /metrics,
+                                                     on a listener of its own (never the proxy port)
 
 A container matching CONTAINER_NAMES OR CONTAINER_LABELS is visible; with neither
 set every container is visible. Matching is case-sensitive. Booleans accept

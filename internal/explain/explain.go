@@ -183,6 +183,16 @@ func Build(f *match.Criteria, containers []Container, services []Service) Report
 	return r
 }
 
+// Why gives the verdict of the criteria alone on one container and its
+// reason, the sentence the report would show ("no filter matched", ...):
+// for the index's debug log of containers that become visible or hidden.
+// A task of a visible service is the caller's to recognise.
+func Why(f *match.Criteria, name string, labels map[string]string) (visible bool, reason string) {
+	name = slashed(name)
+	e := judge(f, KindContainer, "", name, name, labels)
+	return e.Visible, e.Reason
+}
+
 // judge gives the verdict on one object by its own name and labels.
 // matchName is the name as the filters see it ("/web").
 func judge(f *match.Criteria, kind, id, name, matchName string, labels map[string]string) Entry {

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
+
 	"context"
 	"errors"
 	"sync"
@@ -64,7 +66,7 @@ func (x *Index) relistNow(ctx context.Context) error {
 	}
 	x.mu.Lock()
 	if x.state == Syncing {
-		x.replace(list)
+		x.replace(list, metrics.ResyncMiss)
 	}
 	x.mu.Unlock()
 	return nil

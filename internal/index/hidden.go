@@ -105,3 +105,33 @@ func (x *Index) confirmHidden(ref string) bool {
 	}
 	return !x.entryFor(c).visible
 }
+
+// HeldHidden returns the name of the hidden container ref names among those
+// the index holds (full ID, exact name, or an ID prefix of one), for the
+// operator's audit line: a client gets the same answer for a hidden and a
+// nonexistent ref, the operator may learn which it was. It never asks the
+// upstream, and does the same lookups whatever the answer.
+func (x *Index) HeldHidden(ref string) (name string, hidden bool) {
+	if ref == "" {
+		return "", false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e, ok := x.byID.Peek(ref); ok && !e.visible {
+		return e.name, true
+	}
+	if id, ok := x.names[normalizeName(ref)]; ok {
+		if e, ok := x.byID.Peek(id); ok && !e.visible {
+			return e.name, true
+		}
+	}
+	if isHex(ref) {
+		i, _ := slices.BinarySearch(x.allIDs, ref)
+		for ; i < len(x.allIDs) && strings.HasPrefix(x.allIDs[i], ref); i++ {
+			if e, ok := x.byID.Peek(x.allIDs[i]); ok && !e.visible {
+				return e.name, true
+			}
+		}
+	}
+	return "", false
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
@@ -65,6 +66,13 @@ type Index struct {
 	source   Source
 	logger   *slog.Logger
 	capacity int
+	metrics  *metrics.Metrics
+	// listed is set by the first full list, so later ones count as
+	// reconnects in the resync metric.
+	listed bool
+	// previous holds, during a replace logged at debug level, the
+	// visibility each container had before it.
+	previous map[string]bool
 
 	mu    sync.Mutex
 	byID  *simplelru.LRU[string, entry] // full ID -> entry
@@ -102,6 +110,9 @@ type Options struct {
 	Source     Source
 	Logger     *slog.Logger
 	Capacity   int // containers remembered; <= 0: 65536
+	// Metrics receives the counts, state and resyncs; nil when
+	// METRICS_LISTEN is off.
+	Metrics *metrics.Metrics
 }
 
 // New returns an empty index in the Syncing state; Run fills it and keeps it
@@ -113,7 +124,7 @@ func New(o Options) (*Index, error) {
 	if o.Capacity <= 0 {
 		o.Capacity = 65536
 	}
-	x := &Index{filters: o.Visibility.Criteria(), vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity}
+	x := &Index{filters: o.Visibility.Criteria(), vis: o.Visibility, source: o.Source, logger: o.Logger, capacity: o.Capacity, metrics: o.Metrics}
 	x.byID = x.newLRU()
 	x.names = make(map[string]string)
 	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)
@@ -141,6 +152,7 @@ func (x *Index) onRemove(id string, e entry) {
 	x.allIDs = removeSorted(x.allIDs, id)
 	if !x.removing {
 		x.evicted = true
+		x.observeCounts()
 	}
 }
 
@@ -169,7 +181,16 @@ func (x *Index) entryFor(c upstream.Container) entry {
 
 // put records a container. Called with mu held.
 func (x *Index) put(c upstream.Container) {
-	x.putEntry(c.ID, x.entryFor(c))
+	e := x.entryFor(c)
+	if x.debugging() {
+		old, known := x.byID.Peek(c.ID)
+		was := old.visible
+		if x.previous != nil {
+			was, known = x.previous[c.ID]
+		}
+		x.logPut(c, e, was, known)
+	}
+	x.putEntry(c.ID, e)
 }
 
 func (x *Index) putEntry(id string, e entry) {
@@ -203,6 +224,7 @@ func (x *Index) putEntry(id string, e entry) {
 	}
 	x.allIDs = insertSorted(x.allIDs, id)
 	x.gen++
+	x.observeCounts()
 }
 
 // remove forgets a container, remembering its visibility among the gone.
@@ -215,11 +237,23 @@ func (x *Index) remove(id string) {
 	x.byID.Remove(id)
 	x.removing = false
 	x.gen++
+	x.observeCounts()
 }
 
 // replace swaps the whole content for a fresh list. Called with mu held.
 // The caller should then call releaseMemory (without mu).
-func (x *Index) replace(list []upstream.Container) {
+func (x *Index) replace(list []upstream.Container, reason string) {
+	if x.metrics != nil {
+		x.metrics.Resync(reason)
+	}
+	if x.debugging() {
+		x.previous = make(map[string]bool, x.byID.Len())
+		for _, id := range x.byID.Keys() {
+			e, _ := x.byID.Peek(id)
+			x.previous[id] = e.visible
+		}
+		defer func() { x.previous = nil }()
+	}
 	listed := make(map[string]struct{}, len(list))
 	for _, c := range list {
 		listed[c.ID] = struct{}{}
@@ -241,6 +275,7 @@ func (x *Index) replace(list []upstream.Container) {
 		x.put(c)
 	}
 	x.gen++
+	x.observeCounts()
 }
 
 func insertSorted(s []string, v string) []string {

@@ -327,7 +327,7 @@ func BenchmarkResolve(b *testing.B) {
 	src := newMemSource(cs...)
 	x := newTestIndex(b, src, labelFilters, 0)
 	x.mu.Lock()
-	x.replace(cs)
+	x.replace(cs, "")
 	x.state = Live
 	x.mu.Unlock()
 	visible, hidden := cs[0], cs[1]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
@@ -81,7 +82,7 @@ func (x *Index) follow(ctx context.Context) error {
 	if qerr, closed := q.peekClosed(); closed {
 		// The stream failed while we listed: not live.
 		x.mu.Lock()
-		x.replace(list)
+		x.replace(list, x.resyncReason(metrics.ResyncReconnect))
 		x.mu.Unlock()
 		if qerr == nil {
 			qerr = errors.New("events stream ended")
@@ -89,13 +90,14 @@ func (x *Index) follow(ctx context.Context) error {
 		return qerr
 	}
 	x.mu.Lock()
-	x.replace(list)
-	x.state = Live
+	x.replace(list, x.resyncReason(metrics.ResyncReconnect))
+	x.setStateLocked(Live)
+	visible, hidden := x.counts()
 	x.mu.Unlock()
 	n := len(list)
 	list = nil
 	releaseMemory()
-	x.logger.Info("container index is live", "containers", n)
+	x.logger.Info("container index is live", "containers", n, "visible", visible, "hidden", hidden)
 
 	for {
 		batch, err, closed := q.wait(ctx)
@@ -165,6 +167,9 @@ func (x *Index) apply(ctx context.Context, ev upstream.Event) error {
 		if known {
 			next := entry{name: name, byLabels: e.byLabels, visible: e.byLabels || x.vis.ByName(name)}
 			if !next.visible || e.name == normalizeName(ev.Attributes["oldName"]) {
+				if x.debugging() {
+					x.logRename(ev.ID, e, next)
+				}
 				x.putEntry(ev.ID, next)
 				x.mu.Unlock()
 				return nil
@@ -202,8 +207,8 @@ func (x *Index) poll(ctx context.Context, interval time.Duration) error {
 		switch {
 		case err == nil:
 			x.mu.Lock()
-			x.replace(list)
-			x.state = Polling
+			x.replace(list, x.resyncReason(metrics.ResyncPoll))
+			x.setStateLocked(Polling)
 			x.mu.Unlock()
 			releaseMemory()
 			if failing {
@@ -227,8 +232,19 @@ func (x *Index) poll(ctx context.Context, interval time.Duration) error {
 
 func (x *Index) setState(s State) {
 	x.mu.Lock()
-	x.state = s
+	x.setStateLocked(s)
 	x.mu.Unlock()
+}
+
+// resyncReason names a full list for the resync metric: the first one is
+// the start, later ones are relists after a lost stream, or polls. Called
+// with mu held.
+func (x *Index) resyncReason(later string) string {
+	if !x.listed {
+		x.listed = true
+		return metrics.ResyncStart
+	}
+	return later
 }
 
 // containerFromEvent rebuilds a container from a create event's attributes:

@@ -95,7 +95,7 @@ func TestReplayedEventsNeverMoveTheIndexBack(t *testing.T) {
 	f := match.Criteria{Names: []string{"app"}}
 	x := newTestIndex(t, src, f, 0)
 	x.mu.Lock()
-	x.replace([]upstream.Container{{ID: id("a1"), Name: "/secret"}})
+	x.replace([]upstream.Container{{ID: id("a1"), Name: "/secret"}}, "")
 	x.state = Live
 	x.mu.Unlock()
 
@@ -164,7 +164,7 @@ func TestInvalidateForgetsAContainerTheEngineNoLongerHas(t *testing.T) {
 	src := newMemSource(visibleC("a1", "/web"))
 	x := newTestIndex(t, src, labelFilters, 0)
 	x.mu.Lock()
-	x.replace([]upstream.Container{visibleC("a1", "/web")})
+	x.replace([]upstream.Container{visibleC("a1", "/web")}, "")
 	x.state = Polling
 	x.mu.Unlock()
 	// Recreated under the same name between two polls.

@@ -43,6 +43,9 @@ const (
 	ResyncStart     = "start"     // the first list after start-up
 	ResyncReconnect = "reconnect" // the events stream was lost and reopened
 	ResyncPoll      = "poll"      // a periodic relist in polling mode
+	// ResyncMiss: a request named a container the index could not
+	// resolve while it was not following the engine.
+	ResyncMiss = "miss"
 )
 
 func (m *Metrics) registerIndex() {
@@ -58,10 +61,10 @@ func (m *Metrics) registerIndex() {
 
 	resyncs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "index_resyncs_total",
-		Help: "Full relists of the upstream's containers by the live index, by reason (start, reconnect, poll, other).",
+		Help: "Full relists of the upstream's containers by the live index, by reason (start, reconnect, poll, miss, other).",
 	}, []string{"reason"})
-	m.resyncs = make(map[string]prometheus.Counter, 4)
-	for _, r := range []string{ResyncStart, ResyncReconnect, ResyncPoll, "other"} {
+	m.resyncs = make(map[string]prometheus.Counter, 5)
+	for _, r := range []string{ResyncStart, ResyncReconnect, ResyncPoll, ResyncMiss, "other"} {
 		m.resyncs[r] = resyncs.WithLabelValues(r) // present from the start, so rate() works at once
 	}
 

@@ -48,6 +48,9 @@ func (p *Proxy) decideContainer(x *exchange, mayRetry bool) {
 			x.audit.reason = "ambiguous among visible containers"
 		}
 		p.answerUnresolved(x, d.Outcome)
+		if d.Outcome != index.Ambiguous {
+			x.audit.reason += p.operatorDetail(rt.Ref)
+		}
 		return
 	}
 	if p.scrubEnvs && rt.Op() == route.OpContainerTop && psArgsShowEnv(r.URL.Query().Get("ps_args")) {
@@ -291,4 +294,15 @@ func takeLimit(rawQuery string) (rest string, limit int) {
 		kept = append(kept, pair)
 	}
 	return strings.Join(kept, "&"), limit
+}
+
+// operatorDetail says, for the audit line only, whether a ref the client
+// was told does not exist names a hidden container, so an operator can tell
+// a filter that hides too much from a client's typo. It is looked up after
+// the answer is written, and the client's answer never depends on it.
+func (p *Proxy) operatorDetail(ref string) string {
+	if name, hidden := p.index.HeldHidden(ref); hidden {
+		return " (hidden container " + name + ")"
+	}
+	return " (no container by that ref)"
 }

@@ -29,8 +29,17 @@ func (p *Proxy) serveEvents(x *exchange) {
 		go func() {
 			defer src.Close()
 			pw.CloseWithError(rewrite.FilterEvents(pw, src, rewrite.EventOptions{
-				Decide: func(ev rewrite.Event) rewrite.Verdict { return p.decideEvent(ctx, ev) },
+				Decide: func(ev rewrite.Event) rewrite.Verdict {
+					v := p.decideEvent(ctx, ev)
+					if v == rewrite.DropEvent {
+						p.metrics.EventsDropped(1)
+					} else {
+						p.metrics.EventsDelivered(1)
+					}
+					return v
+				},
 				Oversize: func() {
+					p.metrics.EventsDropped(1)
 					p.logger.Warn("dropped an event larger than the proxy holds", "route", x.rt.Name(), "max_bytes", rewrite.MaxEventRecord)
 				},
 			}))

@@ -73,15 +73,22 @@ func (a *audit) set(fn func(a *audit)) {
 	a.mu.Unlock()
 }
 
-// logAudit writes the request's one audit line.
+// logAudit writes the request's one audit line and counts it in the
+// metrics.
 func (x *exchange) logAudit() {
 	p, a := x.p, &x.audit
 	ctx := x.r.Context()
+	status := x.w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	elapsed := time.Since(x.start)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p.metrics.ObserveRequest(a.op, a.decision, status, elapsed)
 	if !p.logger.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("client", x.r.RemoteAddr),
@@ -99,14 +106,10 @@ func (x *exchange) logAudit() {
 	if a.reason != "" {
 		attrs = append(attrs, slog.String("reason", a.reason))
 	}
-	status := x.w.status
-	if status == 0 {
-		status = http.StatusOK
-	}
 	attrs = append(attrs,
 		slog.Int("status", status),
 		slog.Int64("bytes", x.w.bytes),
-		slog.Duration("duration", time.Since(x.start)),
+		slog.Duration("duration", elapsed),
 	)
 	p.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }

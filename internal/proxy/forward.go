@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"time"
 
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
@@ -82,9 +83,12 @@ func (x *exchange) upstreamError(w http.ResponseWriter, r *http.Request, err err
 		x.fwd.retry()
 		return
 	}
-	msg := "cannot reach the upstream Docker engine"
+	msg, kind := "cannot reach the upstream Docker engine", metrics.ErrorKind(err)
 	if errors.Is(err, errBadUpstreamAnswer) || errors.Is(err, upstream.ErrContentEncoding) {
-		msg = "the upstream Docker engine sent an answer that cannot be filtered"
+		msg, kind = "the upstream Docker engine sent an answer that cannot be filtered", metrics.KindMalformed
+	}
+	if kind != "" {
+		x.p.metrics.UpstreamError(kind)
 	}
 	x.audit.set(func(a *audit) { a.reason = err.Error() })
 	x.p.logger.Warn("upstream error", "method", r.Method, "path", r.URL.Path, "error", err)

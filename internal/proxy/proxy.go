@@ -29,6 +29,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
@@ -52,6 +53,9 @@ type options struct {
 	// Access is the category policy (LinuxServer's variables); an inactive
 	// one allows everything.
 	Access access.Policy
+	// Metrics receives request, stream, event and upstream-error counts;
+	// nil when METRICS_LISTEN is off.
+	Metrics *metrics.Metrics
 	// MaxBodySize bounds request bodies read to decide.
 	MaxBodySize int64
 	// BodyTimeout bounds how long a request body may take (see body.go).
@@ -68,6 +72,7 @@ type Proxy struct {
 	scrubEnvs   bool
 	readOnly    bool
 	access      access.Policy
+	metrics     *metrics.Metrics
 	maxBody     int64
 	bodyTimeout time.Duration
 	execs       *lru.Cache[string, string] // exec ID -> container ID
@@ -109,6 +114,7 @@ func newProxy(o options) (*Proxy, error) {
 		scrubEnvs:   o.ScrubEnvs,
 		readOnly:    o.ReadOnly,
 		access:      o.Access,
+		metrics:     o.Metrics,
 		maxBody:     o.MaxBodySize,
 		bodyTimeout: o.BodyTimeout,
 		logger:      o.Logger,
@@ -192,6 +198,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(no.status, no.msg)
 		return
 	}
+	if streams(&rt, r) {
+		defer p.metrics.StreamOpened(rt.Name()).Close()
+	}
 	p.handlers[rt.Strategy()](x)
 }
 
@@ -223,4 +232,33 @@ func redirectToCleanPath(w http.ResponseWriter, r *http.Request) {
 	u := url.URL{Path: clean, RawQuery: r.URL.RawQuery}
 	w.Header().Set("Location", u.String())
 	w.WriteHeader(http.StatusMovedPermanently)
+}
+
+// streams reports whether a request opens a long-lived stream, counted in
+// the open-streams metric while it lasts: events, followed logs, a stats
+// stream, attach and exec sessions.
+func streams(rt *route.Route, r *http.Request) bool {
+	if rt.Spec == nil {
+		return false
+	}
+	q := r.URL.Query()
+	switch rt.Name() {
+	case "SystemEvents", "ContainerAttach", "ContainerAttachWebsocket", "ExecStart":
+		return true
+	case "ContainerLogs", "ServiceLogs", "TaskLogs":
+		return queryBool(q.Get("follow"))
+	case "ContainerStats":
+		return !q.Has("stream") || queryBool(q.Get("stream"))
+	}
+	return false
+}
+
+// queryBool reads a boolean query parameter as the engine does: empty, "0",
+// "no", "false" and "none" are false, anything else true.
+func queryBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "no", "false", "none":
+		return false
+	}
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dpf-dev/docker-proxy-filter/internal/bodyref"
 	"github.com/dpf-dev/docker-proxy-filter/internal/filterarg"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/route"
 )
 
@@ -232,6 +233,9 @@ func (p *Proxy) requireVisible(x *exchange, ref, why string) (index.Decision, bo
 func (x *exchange) lookupFailed(err error) {
 	if x.r.Context().Err() != nil {
 		return
+	}
+	if kind := metrics.ErrorKind(err); kind != "" {
+		x.p.metrics.UpstreamError(kind)
 	}
 	x.audit.reason = "cannot look the container up upstream: " + err.Error()
 	x.fail(http.StatusBadGateway, "cannot reach the upstream Docker engine")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
+	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 	"github.com/dpf-dev/docker-proxy-filter/internal/visibility"
 )
@@ -25,6 +26,8 @@ type Sidecar struct {
 	Handler *Proxy
 	// Index is the live allowlist Handler decides from.
 	Index *index.Index
+	// Metrics are served on METRICS_LISTEN; nil when that is off.
+	Metrics *metrics.Metrics
 
 	up           *upstream.Client
 	pollInterval time.Duration
@@ -44,6 +47,11 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
+	// Metrics only when asked for (METRICS_LISTEN): off, nothing is counted.
+	var m *metrics.Metrics
+	if cfg.MetricsListen != "" {
+		m = metrics.New()
+	}
 	criteria := cfg.Criteria // the sidecar's own copy, shared by every part
 	// One visibility rule for the index and every decision and rewriter:
 	// the criteria, plus the tasks of visible swarm services.
@@ -53,6 +61,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		Source:     up,
 		Logger:     logger.With("component", "index"),
 		Capacity:   cfg.IndexCapacity,
+		Metrics:    m,
 	})
 	if err != nil {
 		up.Close()
@@ -65,6 +74,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		ScrubEnvs:   cfg.ScrubEnvs,
 		ReadOnly:    cfg.ReadOnly,
 		Access:      cfg.Access,
+		Metrics:     m,
 		MaxBodySize: cfg.MaxBodySize,
 		BodyTimeout: cfg.BodyTimeout,
 		Logger:      logger,
@@ -73,7 +83,7 @@ func NewSidecar(cfg config.Config, logger *slog.Logger) (*Sidecar, error) {
 		up.Close()
 		return nil, err
 	}
-	return &Sidecar{Handler: handler, Index: idx, up: up, pollInterval: cfg.PollInterval}, nil
+	return &Sidecar{Handler: handler, Index: idx, Metrics: m, up: up, pollInterval: cfg.PollInterval}, nil
 }
 
 // Run follows the upstream until ctx ends: the index keeps in step with the
