@@ -2,6 +2,8 @@
 //
 //	route       what the engine would run (internal/route), and the route's
 //	            strategy: the handler bound to it below
+//	access      the API areas and actions LinuxServer's variables allow
+//	            (internal/access), then READ_ONLY and the write policy
 //	visibility  the one rule for containers, services and tasks
 //	            (internal/visibility), asked through the live index for refs
 //	upstream    the one client to the engine (internal/upstream): lookups
@@ -9,7 +11,7 @@
 //	            container refs rewritten to the full IDs decided on
 //	rewrite     the answer, filtered to what the client may see
 //	            (internal/rewrite)
-//	audit       one line per request
+//	audit       one line per request, and its metrics (internal/metrics)
 //
 // Everything one request carries travels in an exchange, explicitly.
 // Nothing with a side effect reaches the upstream before the decision.
