@@ -56,7 +56,9 @@ Environment:
 
 A container matching CONTAINER_NAMES OR CONTAINER_LABELS is visible; with neither
 set every container is visible. Matching is case-sensitive. Booleans accept
-true/false/1/0/yes/no. Invalid configuration exits with status 2.
+true/false/1/0/yes/no. Invalid configuration exits with status 2, and so does
+an upstream whose TLS handshake fails at start (unknown CA, a certificate
+for another host, a client certificate the engine refuses, no TLS on the port).
 `
 
 // Help is what -h prints: Usage, then LinuxServer's socket-proxy variables.
