@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("starting",
 		"build", version.Get(),
 		"upstream", cfg.Upstream.String(),
+		"upstream_tls", cfg.Upstream.TLSMode(),
 		"listen", cfg.Listen.String(),
 		"container_names", strings.Join(cfg.Criteria.Names, ","),
 		"container_labels", labelList(cfg),
@@ -80,6 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
+	}
+	// A certificate the upstream refuses is a configuration mistake: stop
+	// here, naming it, rather than answer 502 forever.
+	if err := upstream.CheckTLS(ctx, cfg.Upstream); err != nil {
+		return &usageError{err}
 	}
 
 	sidecar, err := proxy.NewSidecar(cfg, logger)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
+	"github.com/dpf-dev/docker-proxy-filter/internal/dockertls"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 )
@@ -62,6 +63,10 @@ type Config struct {
 type Endpoint struct {
 	Network string
 	Address string
+	// TLS, when set, is how connections to an upstream are wrapped in TLS
+	// (tcp:// with DOCKER_TLS_VERIFY or DOCKER_TLS, or https://); nil:
+	// plain HTTP or a unix socket. Never set on Listen.
+	TLS *dockertls.Settings
 }
 
 // String renders the endpoint as a URL-ish string for logs.
@@ -70,6 +75,15 @@ func (e Endpoint) String() string {
 		return "unix://" + e.Address
 	}
 	return "tcp://" + e.Address
+}
+
+// TLSMode describes the endpoint's TLS for the start-up line: "off", or
+// e.g. "tls (verify, ca /certs/ca.pem, client cert /certs/cert.pem)".
+func (e Endpoint) TLSMode() string {
+	if e.TLS == nil {
+		return "off"
+	}
+	return e.TLS.String()
 }
 
 // Defaults that a user may rely on; documented in Usage and the README.
@@ -99,10 +113,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if upstream == "" {
 		upstream, upstreamVar = DefaultUpstream, "PROXY_URL (default)"
 	}
-	if ep, err := ParseUpstream(upstream); err != nil {
+	// TLS as the docker CLI decides it: DOCKER_TLS_VERIFY, DOCKER_TLS and
+	// DOCKER_CERT_PATH apply to whichever of the two names the upstream.
+	if ep, warnings, err := parseUpstream(upstream, getenv); err != nil {
 		problem("%s=%q: %v", upstreamVar, upstream, err)
 	} else {
 		cfg.Upstream = ep
+		cfg.Warnings = append(cfg.Warnings, warnings...)
 	}
 
 	names, warn := splitList("CONTAINER_NAMES", getenv("CONTAINER_NAMES"))
@@ -281,35 +298,57 @@ func parseLevel(raw string) (slog.Level, error) {
 	return 0, fmt.Errorf("%q: want debug, info, warn or error", raw)
 }
 
-// ParseUpstream parses PROXY_URL / DOCKER_HOST: http://host:port and
-// tcp://host:port (plain HTTP) or unix:///absolute/path.
+// ParseUpstream parses PROXY_URL / DOCKER_HOST as if no DOCKER_TLS*
+// variable were set: http://host:port and tcp://host:port (plain HTTP),
+// https://host:port (TLS, verified against the system roots) or
+// unix:///absolute/path.
 func ParseUpstream(raw string) (Endpoint, error) {
+	ep, _, err := parseUpstream(raw, func(string) string { return "" })
+	return ep, err
+}
+
+// parseUpstream parses the upstream URL and resolves its TLS settings from
+// the environment (dockertls.Load); warnings are worth logging at start.
+func parseUpstream(raw string, getenv func(string) string) (Endpoint, []string, error) {
+	if err := checkUpstreamURL(raw); err != nil {
+		return Endpoint{}, nil, err
+	}
+	s, err := dockertls.Load(raw, getenv)
+	if err != nil {
+		return Endpoint{}, nil, err
+	}
+	ep := Endpoint{Network: s.Network, Address: s.Address}
+	if s.TLS != nil {
+		ep.TLS = &s
+	}
+	return ep, s.Warnings, nil
+}
+
+// checkUpstreamURL reports a malformed upstream URL in fewer words than
+// dockertls.Load, which checks the same and resolves the address.
+func checkUpstreamURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Endpoint{}, errors.New("not a URL")
+		return errors.New("not a URL")
 	}
 	switch u.Scheme {
 	case "unix":
 		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
-			return Endpoint{}, errors.New("want unix:///absolute/path/to/docker.sock")
+			return errors.New("want unix:///absolute/path/to/docker.sock")
 		}
-		return Endpoint{Network: "unix", Address: u.Path}, nil
-	case "http", "tcp":
+		return nil
+	case "http", "tcp", "https":
 		if u.Host == "" {
-			return Endpoint{}, fmt.Errorf("want %s://host:port", u.Scheme)
+			return fmt.Errorf("want %s://host:port", u.Scheme)
 		}
 		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-			return Endpoint{}, errors.New("must not carry a path, query or credentials")
+			return errors.New("must not carry a path, query or credentials")
 		}
-		host := u.Host
-		if u.Port() == "" {
-			host = net.JoinHostPort(u.Hostname(), "2375")
-		}
-		return Endpoint{Network: "tcp", Address: host}, nil
+		return nil
 	case "":
-		return Endpoint{}, errors.New("missing scheme: want http://host:port, tcp://host:port or unix:///path")
+		return errors.New("missing scheme: want http://host:port, tcp://host:port, https://host:port or unix:///path")
 	}
-	return Endpoint{}, fmt.Errorf("scheme %q is not supported: want http, tcp or unix", u.Scheme)
+	return fmt.Errorf("scheme %q is not supported: want http, tcp, https or unix", u.Scheme)
 }
 
 // parseListen resolves LISTEN, falling back to ":$PORT" (all interfaces, as

@@ -60,22 +60,22 @@ func TestLoad(t *testing.T) {
 		check func(t *testing.T, c Config)
 	}{
 		{"PROXY_URL http", map[string]string{"PROXY_URL": "http://socket-proxy:2375"}, func(t *testing.T, c Config) {
-			if got, want := c.Upstream, (Endpoint{"tcp", "socket-proxy:2375"}); got != want {
+			if got, want := c.Upstream, (Endpoint{Network: "tcp", Address: "socket-proxy:2375"}); got != want {
 				t.Errorf("Upstream = %v, want %v", got, want)
 			}
 		}},
 		{"PROXY_URL tcp without port", map[string]string{"PROXY_URL": "tcp://10.0.0.1"}, func(t *testing.T, c Config) {
-			if got, want := c.Upstream, (Endpoint{"tcp", "10.0.0.1:2375"}); got != want {
+			if got, want := c.Upstream, (Endpoint{Network: "tcp", Address: "10.0.0.1:2375"}); got != want {
 				t.Errorf("Upstream = %v, want %v", got, want)
 			}
 		}},
 		{"DOCKER_HOST fallback", map[string]string{"DOCKER_HOST": "unix:///run/x.sock"}, func(t *testing.T, c Config) {
-			if got, want := c.Upstream, (Endpoint{"unix", "/run/x.sock"}); got != want {
+			if got, want := c.Upstream, (Endpoint{Network: "unix", Address: "/run/x.sock"}); got != want {
 				t.Errorf("Upstream = %v, want %v", got, want)
 			}
 		}},
 		{"PROXY_URL beats DOCKER_HOST", map[string]string{"DOCKER_HOST": "unix:///run/x.sock", "PROXY_URL": "http://p:1"}, func(t *testing.T, c Config) {
-			if got, want := c.Upstream, (Endpoint{"tcp", "p:1"}); got != want {
+			if got, want := c.Upstream, (Endpoint{Network: "tcp", Address: "p:1"}); got != want {
 				t.Errorf("Upstream = %v, want %v", got, want)
 			}
 		}},
@@ -113,17 +113,17 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{"PORT", map[string]string{"PORT": "2380"}, func(t *testing.T, c Config) {
-			if got, want := c.Listen, (Endpoint{"tcp", ":2380"}); got != want {
+			if got, want := c.Listen, (Endpoint{Network: "tcp", Address: ":2380"}); got != want {
 				t.Errorf("Listen = %v, want %v", got, want)
 			}
 		}},
 		{"LISTEN beats PORT", map[string]string{"PORT": "2380", "LISTEN": "127.0.0.1:9"}, func(t *testing.T, c Config) {
-			if got, want := c.Listen, (Endpoint{"tcp", "127.0.0.1:9"}); got != want {
+			if got, want := c.Listen, (Endpoint{Network: "tcp", Address: "127.0.0.1:9"}); got != want {
 				t.Errorf("Listen = %v, want %v", got, want)
 			}
 		}},
 		{"LISTEN unix", map[string]string{"LISTEN": "unix:///run/dpf.sock"}, func(t *testing.T, c Config) {
-			if got, want := c.Listen, (Endpoint{"unix", "/run/dpf.sock"}); got != want {
+			if got, want := c.Listen, (Endpoint{Network: "unix", Address: "/run/dpf.sock"}); got != want {
 				t.Errorf("Listen = %v, want %v", got, want)
 			}
 		}},
@@ -182,14 +182,13 @@ func TestParseUpstream(t *testing.T) {
 		want    Endpoint
 		wantErr bool
 	}{
-		{"unix:///var/run/docker.sock", Endpoint{"unix", "/var/run/docker.sock"}, false},
-		{"http://socket-proxy:2375", Endpoint{"tcp", "socket-proxy:2375"}, false},
-		{"http://socket-proxy:2375/", Endpoint{"tcp", "socket-proxy:2375"}, false},
-		{"tcp://[::1]:2375", Endpoint{"tcp", "[::1]:2375"}, false},
+		{"unix:///var/run/docker.sock", Endpoint{Network: "unix", Address: "/var/run/docker.sock"}, false},
+		{"http://socket-proxy:2375", Endpoint{Network: "tcp", Address: "socket-proxy:2375"}, false},
+		{"http://socket-proxy:2375/", Endpoint{Network: "tcp", Address: "socket-proxy:2375"}, false},
+		{"tcp://[::1]:2375", Endpoint{Network: "tcp", Address: "[::1]:2375"}, false},
 		{"unix://relative.sock", Endpoint{}, true},
 		{"http://", Endpoint{}, true},
 		{"http://p:2375/v1.41", Endpoint{}, true},
-		{"https://p:2376", Endpoint{}, true},
 		{"ssh://user@host", Endpoint{}, true},
 		{"socket-proxy:2375", Endpoint{}, true},
 		{"/var/run/docker.sock", Endpoint{}, true},
@@ -197,6 +196,9 @@ func TestParseUpstream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
 			got, err := ParseUpstream(tt.raw)
+			if got.TLS != nil {
+				t.Fatalf("ParseUpstream(%q) has TLS %s, want none", tt.raw, got.TLSMode())
+			}
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Errorf("ParseUpstream(%q) = %v, %v; want %v, error %v", tt.raw, got, err, tt.want, tt.wantErr)
 			}
@@ -205,7 +207,7 @@ func TestParseUpstream(t *testing.T) {
 }
 
 func TestUsageNamesEveryVariable(t *testing.T) {
-	for _, name := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL", "READ_ONLY", "MAX_BODY_SIZE"} {
+	for _, name := range []string{"PROXY_URL", "CONTAINER_NAMES", "CONTAINER_LABELS", "SCRUB_ENVS", "PORT", "LISTEN", "LOG_LEVEL", "LOG_FORMAT", "INDEX_CAPACITY", "POLL_INTERVAL", "READ_ONLY", "MAX_BODY_SIZE", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH"} {
 		if !strings.Contains(Usage, name) {
 			t.Errorf("Usage does not document %s", name)
 		}

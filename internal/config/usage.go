@@ -22,8 +22,18 @@ Usage:
 
 Environment:
   variable          default                          meaning
-  PROXY_URL         $DOCKER_HOST, else               upstream engine or socket proxy: http://host:port,
-                    unix:///var/run/docker.sock      tcp://host:port (plain HTTP) or unix:///path
+  PROXY_URL         $DOCKER_HOST, else               upstream engine or socket proxy: unix:///path,
+                    unix:///var/run/docker.sock      http://host:port (plain), tcp://host:port (plain,
+                                                     or TLS with DOCKER_TLS_VERIFY/DOCKER_TLS) or
+                                                     https://host:port (TLS, always verified); default
+                                                     port 2375, or 2376 with TLS
+  DOCKER_TLS_VERIFY (empty)                          any non-empty value (even 0, as in the docker CLI):
+                                                     TLS to a tcp:// upstream, verified against ca.pem
+  DOCKER_TLS        (empty)                          non-empty: TLS to a tcp:// upstream WITHOUT
+                                                     verifying it (warned); prefer DOCKER_TLS_VERIFY
+  DOCKER_CERT_PATH  $DOCKER_CONFIG, else ~/.docker   ca.pem (required to verify tcp://; https:// uses
+                                                     the system roots without it), cert.pem and key.pem
+                                                     (client certificate: both or neither, unencrypted)
   CONTAINER_NAMES   (empty)                          comma list; a container is visible when its name
                                                      ("/name") contains any item
   CONTAINER_LABELS  (empty)                          comma list of key or key=value; key: some label key
@@ -53,7 +63,9 @@ Environment:
 
 A container matching CONTAINER_NAMES OR CONTAINER_LABELS is visible; with neither
 set every container is visible. Matching is case-sensitive. Booleans accept
-true/false/1/0/yes/no. Invalid configuration exits with status 2.
+true/false/1/0/yes/no. Invalid configuration exits with status 2, and so does
+an upstream whose TLS handshake fails at start (unknown CA, a certificate
+for another host, a client certificate the engine refuses, no TLS on the port).
 `
 
 // Help is what -h prints: Usage, then LinuxServer's socket-proxy variables.

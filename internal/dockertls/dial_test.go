@@ -15,34 +15,36 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 )
 
 // world is a CA, the client material it signed, and another CA.
 type world struct {
-	ca, rogue *pki
-	client    leaf
+	ca, rogue *enginetest.CA
+	client    enginetest.Leaf
 }
 
 func newWorld(t *testing.T) world {
 	t.Helper()
-	ca := newPKI(t, "engine CA")
-	return world{ca: ca, rogue: newPKI(t, "rogue CA"), client: ca.issue(t, "client", leafOpts{})}
+	ca := enginetest.NewCA(t, "engine CA")
+	return world{ca: ca, rogue: enginetest.NewCA(t, "rogue CA"), client: ca.Issue(t, "client", enginetest.LeafOptions{})}
 }
 
 // tlsServer is an HTTPS server on 127.0.0.1 that, like dockerd --tlsverify,
 // demands a client certificate signed by ca, and answers /_ping like an engine.
-func tlsServer(t *testing.T, serverCA, clientCA *pki, ips ...net.IP) (addr string) {
+func tlsServer(t *testing.T, serverCA, clientCA *enginetest.CA, ips ...net.IP) (addr string) {
 	t.Helper()
 	if len(ips) == 0 {
 		ips = []net.IP{net.IPv4(127, 0, 0, 1)}
 	}
-	srvLeaf := serverCA.issue(t, "engine", leafOpts{server: true, ips: ips})
-	cert, err := tls.X509KeyPair(srvLeaf.cert, srvLeaf.key)
+	srvLeaf := serverCA.Issue(t, "engine", enginetest.LeafOptions{Server: true, IPs: ips})
+	cert, err := tls.X509KeyPair(srvLeaf.Cert, srvLeaf.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(clientCA.cert)
+	pool.AddCert(clientCA.Cert)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/_ping" || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 			http.Error(w, "want /_ping over mutual TLS", http.StatusBadRequest)
@@ -83,10 +85,10 @@ func ping(t *testing.T, s Settings) (string, error) {
 func TestDialAgainstMutualTLSServer(t *testing.T) {
 	w := newWorld(t)
 	addr := tlsServer(t, w.ca, w.ca)
-	full := certDirWith(t, w.ca.pem, w.client.cert, w.client.key)
-	rogueCA := certDirWith(t, w.rogue.pem, w.client.cert, w.client.key)
-	noClient := certDirWith(t, w.ca.pem, nil, nil)
-	rogueClient := w.rogue.issue(t, "intruder", leafOpts{})
+	full := enginetest.CertDir(t, w.ca.PEM, w.client.Cert, w.client.Key)
+	rogueCA := enginetest.CertDir(t, w.rogue.PEM, w.client.Cert, w.client.Key)
+	noClient := enginetest.CertDir(t, w.ca.PEM, nil, nil)
+	rogueClient := w.rogue.Issue(t, "intruder", enginetest.LeafOptions{})
 
 	tests := []struct {
 		name     string
@@ -106,7 +108,7 @@ func TestDialAgainstMutualTLSServer(t *testing.T) {
 		{name: "no client certificate", upstream: "tcp://" + addr, env: map[string]string{EnvTLSVerify: "1", EnvCertPath: noClient},
 			wantErr: "certificate required"},
 		{name: "client certificate from another CA", upstream: "tcp://" + addr,
-			env: map[string]string{EnvTLSVerify: "1", EnvCertPath: certDirWith(t, w.ca.pem, rogueClient.cert, rogueClient.key)},
+			env: map[string]string{EnvTLSVerify: "1", EnvCertPath: enginetest.CertDir(t, w.ca.PEM, rogueClient.Cert, rogueClient.Key)},
 			// Go's client sends no certificate the server's CA list excludes.
 			wantErr: "certificate required"},
 		{name: "DOCKER_TLS without verification accepts the wrong CA", upstream: "tcp://" + addr, env: map[string]string{EnvTLS: "1", EnvCertPath: rogueCA}},
@@ -137,7 +139,7 @@ func TestDialAgainstMutualTLSServer(t *testing.T) {
 func TestServerNameIsChecked(t *testing.T) {
 	w := newWorld(t)
 	addr := tlsServer(t, w.ca, w.ca, net.IPv4(127, 0, 0, 2)) // a SAN for another address
-	s, err := Load("tcp://"+addr, env(map[string]string{EnvTLSVerify: "1", EnvCertPath: certDirWith(t, w.ca.pem, w.client.cert, w.client.key)}))
+	s, err := Load("tcp://"+addr, env(map[string]string{EnvTLSVerify: "1", EnvCertPath: enginetest.CertDir(t, w.ca.PEM, w.client.Cert, w.client.Key)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func TestWrapDialWithoutTLSIsIdentity(t *testing.T) {
 func TestSDKOptions(t *testing.T) {
 	w := newWorld(t)
 	addr := tlsServer(t, w.ca, w.ca)
-	s, err := Load("tcp://"+addr, env(map[string]string{EnvTLSVerify: "1", EnvCertPath: certDirWith(t, w.ca.pem, w.client.cert, w.client.key)}))
+	s, err := Load("tcp://"+addr, env(map[string]string{EnvTLSVerify: "1", EnvCertPath: enginetest.CertDir(t, w.ca.PEM, w.client.Cert, w.client.Key)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 )
 
 func TestLoadModes(t *testing.T) {
-	ca := newPKI(t, "test CA")
-	client := ca.issue(t, "client", leafOpts{})
-	full := certDirWith(t, ca.pem, client.cert, client.key)
-	caOnly := certDirWith(t, ca.pem, nil, nil)
-	empty := certDirWith(t, nil, nil, nil)
+	ca := enginetest.NewCA(t, "test CA")
+	client := ca.Issue(t, "client", enginetest.LeafOptions{})
+	full := enginetest.CertDir(t, ca.PEM, client.Cert, client.Key)
+	caOnly := enginetest.CertDir(t, ca.PEM, nil, nil)
+	empty := enginetest.CertDir(t, nil, nil, nil)
 
 	tests := []struct {
 		name     string
@@ -54,6 +56,9 @@ func TestLoadModes(t *testing.T) {
 			warning: "an engine started with --tlsverify refuses the connection"},
 		{name: "https with system roots", upstream: "https://docker.example.test", env: map[string]string{EnvCertPath: empty},
 			wantTLS: true, verify: true, address: "docker.example.test:2376", host: "tcp://docker.example.test:2376",
+			str: "tls (verify, system roots, no client cert)"},
+		{name: "https without HOME or DOCKER_CERT_PATH: system roots", upstream: "https://docker.example.test:8443",
+			wantTLS: true, verify: true, address: "docker.example.test:8443", host: "tcp://docker.example.test:8443",
 			str: "tls (verify, system roots, no client cert)"},
 		{name: "https with ca.pem and a client cert", upstream: "https://127.0.0.1:8443", env: map[string]string{EnvCertPath: full},
 			wantTLS: true, verify: true, address: "127.0.0.1:8443", host: "tcp://127.0.0.1:8443", ca: true, cert: true},
@@ -97,11 +102,11 @@ func TestLoadModes(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	ca := newPKI(t, "test CA")
-	client := ca.issue(t, "client", leafOpts{})
-	other := ca.issue(t, "other", leafOpts{})
+	ca := enginetest.NewCA(t, "test CA")
+	client := ca.Issue(t, "client", enginetest.LeafOptions{})
+	other := ca.Issue(t, "other", enginetest.LeafOptions{})
 	encryptedKey := []byte("-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END EC PRIVATE KEY-----\n")
-	noCA := certDirWith(t, nil, client.cert, client.key)
+	noCA := enginetest.CertDir(t, nil, client.Cert, client.Key)
 	tests := []struct {
 		name     string
 		upstream string
@@ -111,15 +116,15 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "no ca.pem to verify with", upstream: "tcp://127.0.0.1:2376", dir: noCA,
 			want: "DOCKER_CERT_PATH={dir}: cannot read ca.pem: open {dir}/ca.pem: no such file or directory"},
-		{name: "cert.pem without key.pem", upstream: "tcp://127.0.0.1:2376", dir: certDirWith(t, ca.pem, client.cert, nil),
+		{name: "cert.pem without key.pem", upstream: "tcp://127.0.0.1:2376", dir: enginetest.CertDir(t, ca.PEM, client.Cert, nil),
 			want: "DOCKER_CERT_PATH={dir}: cert.pem exists but key.pem does not: a client certificate needs both"},
-		{name: "key.pem without cert.pem", upstream: "tcp://127.0.0.1:2376", dir: certDirWith(t, ca.pem, nil, client.key),
+		{name: "key.pem without cert.pem", upstream: "tcp://127.0.0.1:2376", dir: enginetest.CertDir(t, ca.PEM, nil, client.Key),
 			want: "DOCKER_CERT_PATH={dir}: key.pem exists but cert.pem does not: a client certificate needs both"},
-		{name: "certificate and key do not match", upstream: "tcp://127.0.0.1:2376", dir: certDirWith(t, ca.pem, client.cert, other.key),
+		{name: "certificate and key do not match", upstream: "tcp://127.0.0.1:2376", dir: enginetest.CertDir(t, ca.PEM, client.Cert, other.Key),
 			want: "DOCKER_CERT_PATH={dir}: certificate and key do not match (cert.pem, key.pem): tls: private key does not match public key"},
-		{name: "encrypted key", upstream: "tcp://127.0.0.1:2376", dir: certDirWith(t, ca.pem, client.cert, encryptedKey),
+		{name: "encrypted key", upstream: "tcp://127.0.0.1:2376", dir: enginetest.CertDir(t, ca.PEM, client.Cert, encryptedKey),
 			want: "DOCKER_CERT_PATH={dir}: key.pem is encrypted: like the docker CLI, the proxy needs an unencrypted private key"},
-		{name: "ca.pem without a certificate", upstream: "https://127.0.0.1:2376", dir: certDirWith(t, client.key, nil, nil),
+		{name: "ca.pem without a certificate", upstream: "https://127.0.0.1:2376", dir: enginetest.CertDir(t, client.Key, nil, nil),
 			want: `DOCKER_CERT_PATH={dir}: ca.pem: no certificate found (want PEM "CERTIFICATE" blocks)`},
 		{name: "http with DOCKER_TLS_VERIFY", upstream: "http://127.0.0.1:2376",
 			want: `upstream "http://127.0.0.1:2376" is plain HTTP but DOCKER_TLS_VERIFY="1" DOCKER_TLS="" ask for TLS: use tcp:// or https:// for TLS, or unset them`},
@@ -156,12 +161,12 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestLoadWarnsAboutCertificates(t *testing.T) {
-	ca := newPKI(t, "test CA")
-	expired := ca.issue(t, "client", leafOpts{notAfter: time.Now().Add(-time.Hour)})
-	serverOnly := ca.issue(t, "server", leafOpts{server: true})
+	ca := enginetest.NewCA(t, "test CA")
+	expired := ca.Issue(t, "client", enginetest.LeafOptions{NotAfter: time.Now().Add(-time.Hour)})
+	serverOnly := ca.Issue(t, "server", enginetest.LeafOptions{Server: true})
 	tests := []struct {
 		name string
-		l    leaf
+		l    enginetest.Leaf
 		want string
 	}{
 		{"expired client certificate", expired, "client certificate expired on "},
@@ -169,7 +174,7 @@ func TestLoadWarnsAboutCertificates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := certDirWith(t, ca.pem, tt.l.cert, tt.l.key)
+			dir := enginetest.CertDir(t, ca.PEM, tt.l.Cert, tt.l.Key)
 			s, err := Load("tcp://127.0.0.1:2376", env(map[string]string{EnvTLSVerify: "1", EnvCertPath: dir}))
 			if err != nil {
 				t.Fatal(err)
@@ -181,17 +186,22 @@ func TestLoadWarnsAboutCertificates(t *testing.T) {
 	}
 }
 
-// TestCAIsExclusive: with ca.pem, a server certificate from another CA is
-// refused even if the system would trust that CA (the pool holds ca.pem only).
+// TestCAIsExclusive: with ca.PEM, a server certificate from another CA is
+// refused even if the system would trust that CA (the pool holds ca.PEM only).
 func TestCAIsExclusive(t *testing.T) {
-	ca := newPKI(t, "test CA")
-	s, err := Load("tcp://127.0.0.1:2376", env(map[string]string{EnvTLSVerify: "1", EnvCertPath: certDirWith(t, ca.pem, nil, nil)}))
+	ca := enginetest.NewCA(t, "test CA")
+	s, err := Load("tcp://127.0.0.1:2376", env(map[string]string{EnvTLSVerify: "1", EnvCertPath: enginetest.CertDir(t, ca.PEM, nil, nil)}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := x509.NewCertPool()
-	want.AddCert(ca.cert)
+	want.AddCert(ca.Cert)
 	if !s.TLS.RootCAs.Equal(want) {
 		t.Error("RootCAs is not exactly ca.pem's certificate")
 	}
+}
+
+// env is a getenv over a map.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
 }

@@ -27,7 +27,12 @@ type material struct {
 func loadMaterial(dir string, requireCA bool) (material, error) {
 	var m material
 	if dir == "" {
-		return m, errors.New("no certificate directory")
+		if requireCA {
+			return m, errors.New("no certificate directory")
+		}
+		// https:// (or DOCKER_TLS alone) with nowhere to look: the system
+		// roots, no client certificate, as with an empty directory.
+		return m, nil
 	}
 	now := time.Now()
 

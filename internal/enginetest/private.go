@@ -23,6 +23,14 @@ import (
 // engine is stopped and its directory removed when the test ends.
 func StartPrivate(t testing.TB) *Engine {
 	t.Helper()
+	return startPrivate(t, "dpfp", nil)
+}
+
+// startPrivate starts the engine in a new directory under /tmp named with
+// prefix; extra, when set, writes what its flags need into that directory
+// and returns them.
+func startPrivate(t testing.TB, prefix string, extra func(dir string) []string) *Engine {
+	t.Helper()
 	unavailable := func(why string) *Engine {
 		if os.Getenv(EnvRequire) == "1" {
 			t.Fatalf("private engine cannot start and %s=1 forbids skipping: %s", EnvRequire, why)
@@ -34,14 +42,18 @@ func StartPrivate(t testing.TB) *Engine {
 	if dockerd == "" {
 		var err error
 		if dockerd, err = exec.LookPath("dockerd"); err != nil {
-			return unavailable("dockerd is not installed")
+			// Not on the PATH of a non-login root shell, where apt puts it.
+			if _, serr := os.Stat("/usr/sbin/dockerd"); serr != nil {
+				return unavailable("dockerd is not installed")
+			}
+			dockerd = "/usr/sbin/dockerd"
 		}
 	}
 	if os.Geteuid() != 0 {
 		return unavailable("not running as root")
 	}
 	// Short: unix socket paths are limited to ~108 bytes.
-	dir, err := os.MkdirTemp("/tmp", "dpfp")
+	dir, err := os.MkdirTemp("/tmp", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +67,9 @@ func StartPrivate(t testing.TB) *Engine {
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "e"),
 		"-H", "unix://" + sock, "--pidfile", filepath.Join(dir, "pid"),
 	}, strings.Fields(os.Getenv(EnvDockerdFlags))...)
+	if extra != nil {
+		args = append(args, extra(dir)...)
+	}
 	cmd := exec.Command(dockerd, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -70,13 +70,21 @@ func (c *Client) Close() {
 }
 
 // NewTransport returns an HTTP transport that dials the endpoint whatever
-// host a request names.
+// host a request names. With ep.TLS, every connection is a TLS connection
+// made at dial time while requests keep the http scheme: the transport then
+// speaks HTTP/1.1 only (never HTTP/2, which the proxy must not speak
+// upstream), and the connection a 101 answer hands over for attach and exec
+// is the TLS connection itself, so hijacked streams work as over a socket.
 func NewTransport(ep config.Endpoint) *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, ep.Network, ep.Address)
+	}
+	if ep.TLS != nil {
+		dial = ep.TLS.WrapDial(dial)
+	}
 	return &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, ep.Network, ep.Address)
-		},
+		DialContext: dial,
 		// The engine never compresses; a socket proxy in between might, and a
 		// filtered answer must be read in the clear.
 		DisableCompression:  true,
