@@ -12,11 +12,18 @@ import (
 // would be missing from the docs and the compose checks.
 func TestVariablesIsWhatLoadReads(t *testing.T) {
 	read := map[string]bool{}
-	_, _ = Load(func(k string) string { read[k] = true; return "" })
+	// Some are read only when others ask for them (the certificates when
+	// TLS is on): read with nothing set, then with TLS on.
+	for _, env := range []map[string]string{nil, {"PROXY_URL": "tcp://127.0.0.1:2376", "DOCKER_TLS_VERIFY": "1"}} {
+		_, _ = Load(func(k string) string { read[k] = true; return env[k] })
+	}
 	for _, v := range access.Variables() {
 		delete(read, v.Name)
 	}
-	delete(read, "DOCKER_HOST") // PROXY_URL's default, not a setting of ours
+	// Defaults taken from the docker CLI's environment, not settings of ours.
+	for _, v := range []string{"DOCKER_HOST", "DOCKER_CONFIG", "HOME"} {
+		delete(read, v)
+	}
 	for _, v := range Variables {
 		if !read[v] {
 			t.Errorf("Variables lists %s, which Load does not read", v)

@@ -149,6 +149,9 @@ func TestErrorKind(t *testing.T) {
 		{"bad hostname", fmt.Errorf("dial: %w", x509.HostnameError{Host: "x"}), KindTLS},
 		{"not tls", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, KindTLS},
 		{"alert", &net.OpError{Op: "remote error", Err: tls.AlertError(42)}, KindTLS},
+		// What crypto/tls returns over TCP when the engine refuses the
+		// client certificate: its alert type is unexported.
+		{"refused certificate", fmt.Errorf("Get: %w", &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}), KindTLS},
 		{"anything else", errors.New("unexpected EOF"), KindOther},
 	}
 	for _, tt := range tests {

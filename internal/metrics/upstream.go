@@ -75,6 +75,12 @@ func ErrorKind(err error) string {
 		errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) {
 		return KindTLS
 	}
+	// The engine refusing our handshake over TCP (no client certificate,
+	// one from another CA) arrives as a "remote error" OpError, not as a
+	// tls.AlertError (which only QUIC returns).
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) && oe.Op == "remote error" {
+		return KindTLS
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return KindTimeout
 	}
