@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
+	"github.com/dpf-dev/docker-proxy-filter/internal/listen"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
@@ -41,6 +42,12 @@ type Config struct {
 	BodyTimeout time.Duration
 	// Listen is where the proxy serves clients.
 	Listen Endpoint
+	// ListenSocket is how a unix Listen socket file is created: its mode
+	// and group (LISTEN_SOCKET_MODE, LISTEN_SOCKET_GROUP).
+	ListenSocket listen.SocketOptions
+	// ShutdownTimeout bounds a SIGTERM/SIGINT shutdown: requests in flight
+	// may finish within it; streams still open near its end are cut.
+	ShutdownTimeout time.Duration
 	// LogLevel and LogJSON shape the logger.
 	LogLevel slog.Level
 	LogJSON  bool
@@ -165,6 +172,7 @@ func Load(getenv func(string) string) (Config, error) {
 	} else {
 		cfg.Listen = ep
 	}
+	errs = append(errs, loadServing(getenv, &cfg)...) // socket mode and group, SHUTDOWN_TIMEOUT
 
 	if lvl, err := parseLevel(getenv("LOG_LEVEL")); err != nil {
 		problem("LOG_LEVEL: %v", err)
