@@ -80,6 +80,9 @@ func Unix(path string, opts SocketOptions) (*UnixListener, error) {
 	}
 	if opts.SetGroup {
 		if err := os.Chown(bound, -1, opts.GID); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return fail(fmt.Errorf("give the socket group %d: %w (a process that is not root must belong to the group: compose group_add, docker run --group-add)", opts.GID, err))
+			}
 			return fail(fmt.Errorf("give the socket group %d: %w", opts.GID, err))
 		}
 	}
