@@ -20,6 +20,7 @@ func knownVariables() map[string]bool {
 		"PROXY_URL": true, "CONTAINER_NAMES": true, "CONTAINER_LABELS": true, "SCRUB_ENVS": true,
 		"PORT": true, "LISTEN": true, "LOG_LEVEL": true, "LOG_FORMAT": true,
 		"INDEX_CAPACITY": true, "POLL_INTERVAL": true, "READ_ONLY": true,
+		"LISTEN_SOCKET_MODE": true, "LISTEN_SOCKET_GROUP": true, "SHUTDOWN_TIMEOUT": true,
 	}
 	for _, v := range access.Variables() {
 		known[v.Name] = true
