@@ -31,7 +31,7 @@ func TestImageSharesItsSocketThroughAVolume(t *testing.T) {
 	engineGID := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Gid))
 	const dir, sock = "/run/docker-proxy-filter", "unix:///run/docker-proxy-filter/docker.sock"
 
-	create := func(name, vol string, cfg *container.Config, host *container.HostConfig) string {
+	create := func(t *testing.T, name, vol string, cfg *container.Config, host *container.HostConfig) string {
 		t.Helper()
 		cfg.Image = ref
 		host.NetworkMode = "none"
@@ -50,9 +50,9 @@ func TestImageSharesItsSocketThroughAVolume(t *testing.T) {
 	}
 	// runClient runs the image's healthcheck subcommand (GET /_ping on LISTEN)
 	// as user, and returns its exit code.
-	runClient := func(vol, user string, groups ...string) int64 {
+	runClient := func(t *testing.T, vol, user string, groups ...string) int64 {
 		t.Helper()
-		id := create("dpf-client", vol, &container.Config{User: user, Cmd: []string{"healthcheck"}, Env: []string{"LISTEN=" + sock}},
+		id := create(t, "dpf-client", vol, &container.Config{User: user, Cmd: []string{"healthcheck"}, Env: []string{"LISTEN=" + sock}},
 			&container.HostConfig{GroupAdd: groups})
 		wait := e.Client.ContainerWait(ctx, id, client.ContainerWaitOptions{})
 		select {
@@ -82,10 +82,12 @@ func TestImageSharesItsSocketThroughAVolume(t *testing.T) {
 			if _, err := e.Client.VolumeCreate(ctx, client.VolumeCreateOptions{Name: vol}); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() {
-				_, _ = e.Client.VolumeRemove(context.Background(), vol, client.VolumeRemoveOptions{Force: true})
+			t.Cleanup(func() { // after the containers' cleanups, which were registered later
+				if _, err := e.Client.VolumeRemove(context.Background(), vol, client.VolumeRemoveOptions{Force: true}); err != nil {
+					t.Errorf("remove volume %s: %v", vol, err)
+				}
 			})
-			proxy := create("dpf-proxy", vol, &container.Config{
+			proxy := create(t, "dpf-proxy", vol, &container.Config{
 				Env: append([]string{"PROXY_URL=unix:///var/run/docker.sock", "LISTEN=" + sock,
 					"CONTAINER_LABELS=" + enginetest.UniqueName(t, "none")}, tt.proxyEnv...),
 				Healthcheck: &container.HealthConfig{
@@ -104,10 +106,10 @@ func TestImageSharesItsSocketThroughAVolume(t *testing.T) {
 				}
 				return in.State.Health != nil && in.State.Health.Status == container.Healthy
 			})
-			if code := runClient(vol, "1000:1000", tt.clientGroup); code != 0 {
+			if code := runClient(t, vol, "1000:1000", tt.clientGroup); code != 0 {
 				t.Errorf("client 1000 in group %s: healthcheck exit %d, want 0\n%s", tt.clientGroup, code, e.Logs(t, proxy))
 			}
-			if code := runClient(vol, "1000:1000"); code == 0 {
+			if code := runClient(t, vol, "1000:1000"); code == 0 {
 				t.Errorf("client 1000 without the socket's group reached the proxy (negative control)")
 			}
 		})
