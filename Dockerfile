@@ -15,7 +15,8 @@ ARG COMMIT=
 RUN go build -ldflags "-s -w \
       -X github.com/dpf-dev/docker-proxy-filter/internal/version.version=${VERSION} \
       -X github.com/dpf-dev/docker-proxy-filter/internal/version.commit=${COMMIT}" \
-    -o /out/docker-proxy-filter ./cmd/docker-proxy-filter
+    -o /out/docker-proxy-filter ./cmd/docker-proxy-filter \
+ && mkdir -p /out/socket-dir
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/docker-proxy-filter /docker-proxy-filter
@@ -23,6 +24,11 @@ COPY --from=build /out/docker-proxy-filter /docker-proxy-filter
 # (rather than to a socket proxy over TCP), give the container the socket's
 # group, e.g. compose `group_add: ["<gid of docker.sock>"]`.
 USER 65532:65532
+# Where LISTEN=unix:///run/docker-proxy-filter/docker.sock goes. Owned by
+# 65532 so a named volume mounted here (to share the socket with a client
+# container) starts writable by the proxy: Docker copies the image
+# directory's owner into an empty volume.
+COPY --from=build --chown=65532:65532 /out/socket-dir /run/docker-proxy-filter
 EXPOSE 2375
 # No shell in the image: the binary checks itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \

@@ -19,6 +19,12 @@ func main() {
 	// can be anything the engine holds: keep them out.
 	log.SetOutput(withoutUpstreamBytes{os.Stderr})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGTERM or SIGINT starts the drain; a second one, the
+	// default action again, ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,12 +10,15 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lmittmann/tint"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
+	"github.com/dpf-dev/docker-proxy-filter/internal/listen"
 	"github.com/dpf-dev/docker-proxy-filter/internal/proxy"
+	"github.com/dpf-dev/docker-proxy-filter/internal/serve"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 	"github.com/dpf-dev/docker-proxy-filter/internal/version"
 )
@@ -26,13 +28,6 @@ type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
-
-// Shutdown phases: first let in-flight requests finish, then end the
-// long-lived streams (events, logs -f) that would otherwise never finish.
-const (
-	drainGrace  = 3 * time.Second
-	streamGrace = 2 * time.Second
-)
 
 // run is the whole program; main only wires it to the process. Tests call it
 // with their own context, environment and writers.
@@ -62,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return &usageError{err}
 	}
 	logger := newLogger(cfg, stderr)
+	defer logSIGHUP(logger)()
 	logger.Info("starting",
 		"build", version.Get(),
 		"upstream", cfg.Upstream.String(),
@@ -78,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"poll_interval", cfg.PollInterval.String(),
 		"log_level", cfg.LogLevel.String(),
 		"metrics_listen", cfg.MetricsListen,
+		"shutdown_timeout", cfg.ShutdownTimeout.String(),
 	)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
@@ -99,20 +96,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer stopMetrics()
 
-	ln, err := listen(cfg.Listen)
+	ln, err := listen.Open(cfg.Listen.Network, cfg.Listen.Address, cfg.ListenSocket)
 	if err != nil {
 		return err
 	}
-	// Requests run under streamCtx so the second shutdown phase can end
-	// streams that would otherwise hold the drain open forever.
-	streamCtx, endStreams := context.WithCancel(context.WithoutCancel(ctx))
-	defer endStreams()
 	srv := &http.Server{
 		Handler:           sidecar.Handler,
 		ReadHeaderTimeout: 10 * time.Second, // slowloris
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return streamCtx },
 	}
 
 	sidecarDone := make(chan struct{})
@@ -121,32 +113,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sidecar.Run(ctx)
 	}()
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("listening", "address", ln.Addr().String())
-
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	logger.Info("shutting down: draining requests")
-	drainCtx, cancel := context.WithTimeout(context.Background(), drainGrace)
-	err = srv.Shutdown(drainCtx)
-	cancel()
-	if errors.Is(err, context.DeadlineExceeded) {
-		endStreams()
-		streamCtx, cancel := context.WithTimeout(context.Background(), streamGrace)
-		err = srv.Shutdown(streamCtx)
-		cancel()
-		if err != nil {
-			_ = srv.Close()
-		}
+	logger.Info("listening", listeningAttrs(cfg, ln)...)
+	// Until ctx ends (SIGTERM, SIGINT), then a drain of at most
+	// SHUTDOWN_TIMEOUT that cuts, and logs, the streams still open.
+	if err := serve.Run(ctx, srv, ln, cfg.ShutdownTimeout, logger); err != nil {
+		return err
 	}
 	<-sidecarDone
 	logger.Info("stopped")
 	return nil
+}
+
+// listeningAttrs describe the listener: its address and, for a unix
+// socket, the mode and group its file has.
+func listeningAttrs(cfg config.Config, ln net.Listener) []any {
+	attrs := []any{"address", ln.Addr().String()}
+	if cfg.Listen.Network != "unix" {
+		return attrs
+	}
+	if fi, err := os.Lstat(cfg.Listen.Address); err == nil {
+		attrs = append(attrs, "socket_mode", fmt.Sprintf("%04o", uint32(fi.Mode().Perm())))
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			attrs = append(attrs, "socket_group", strconv.FormatUint(uint64(st.Gid), 10))
+		}
+	}
+	return attrs
 }
 
 // readOnlyField says how writes are decided: by READ_ONLY alone, or, once a
@@ -197,21 +188,6 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// listen opens the client-facing listener; a stale unix socket file left by a
-// previous run is replaced.
-func listen(ep config.Endpoint) (net.Listener, error) {
-	if ep.Network == "unix" {
-		if fi, err := os.Lstat(ep.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			_ = os.Remove(ep.Address)
-		}
-	}
-	ln, err := net.Listen(ep.Network, ep.Address)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", ep, err)
-	}
-	return ln, nil
 }
 
 // healthcheck asks the proxy at LISTEN/PORT for /_ping, so a container's

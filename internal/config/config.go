@@ -17,6 +17,7 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
 	"github.com/dpf-dev/docker-proxy-filter/internal/dockertls"
+	"github.com/dpf-dev/docker-proxy-filter/internal/listen"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 )
@@ -46,6 +47,12 @@ type Config struct {
 	// MetricsListen is where Prometheus metrics are served (host:port); ""
 	// when off. Never the proxy's own port.
 	MetricsListen string
+	// ListenSocket is how a unix Listen socket file is created: its mode
+	// and group (LISTEN_SOCKET_MODE, LISTEN_SOCKET_GROUP).
+	ListenSocket listen.SocketOptions
+	// ShutdownTimeout bounds a SIGTERM/SIGINT shutdown: requests in flight
+	// may finish within it; streams still open near its end are cut.
+	ShutdownTimeout time.Duration
 	// LogLevel and LogJSON shape the logger.
 	LogLevel slog.Level
 	LogJSON  bool
@@ -195,6 +202,7 @@ func Load(getenv func(string) string) (Config, error) {
 	} else {
 		cfg.MetricsListen = strings.TrimSpace(getenv("METRICS_LISTEN"))
 	}
+	errs = append(errs, loadServing(getenv, &cfg)...) // socket mode and group, SHUTDOWN_TIMEOUT
 
 	if lvl, err := parseLevel(getenv("LOG_LEVEL")); err != nil {
 		problem("LOG_LEVEL: %v", err)

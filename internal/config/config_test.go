@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/access"
+	"github.com/dpf-dev/docker-proxy-filter/internal/listen"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 )
 
@@ -22,15 +23,17 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load(empty) error: %v", err)
 	}
 	want := Config{
-		Upstream:      Endpoint{Network: "unix", Address: "/var/run/docker.sock"},
-		Listen:        Endpoint{Network: "tcp", Address: ":2375"},
-		LogLevel:      slog.LevelInfo,
-		IndexCapacity: DefaultIndexCapacity,
-		PollInterval:  DefaultPollInterval,
-		ReadOnly:      true,
-		MaxBodySize:   DefaultMaxBodySize,
-		BodyTimeout:   DefaultBodyTimeout,
-		Warnings:      []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
+		Upstream:        Endpoint{Network: "unix", Address: "/var/run/docker.sock"},
+		Listen:          Endpoint{Network: "tcp", Address: ":2375"},
+		LogLevel:        slog.LevelInfo,
+		IndexCapacity:   DefaultIndexCapacity,
+		PollInterval:    DefaultPollInterval,
+		ReadOnly:        true,
+		MaxBodySize:     DefaultMaxBodySize,
+		BodyTimeout:     DefaultBodyTimeout,
+		ListenSocket:    listen.SocketOptions{Mode: 0o660},
+		ShutdownTimeout: DefaultShutdownTimeout,
+		Warnings:        []string{"no CONTAINER_NAMES or CONTAINER_LABELS: every container is visible"},
 	}
 	want.Access, _ = access.Load(func(string) string { return "" }) // inactive
 	if !reflect.DeepEqual(cfg, want) {

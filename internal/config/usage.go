@@ -52,6 +52,15 @@ Environment:
                                                      streams to the engine; slower clients are cut off
   PORT              2375                             listen port (all interfaces)
   LISTEN            :$PORT                           full listen address: host:port or unix:///path
+  LISTEN_SOCKET_MODE
+                    0660                             unix LISTEN only: the socket's mode (octal);
+                                                     connecting needs write permission
+  LISTEN_SOCKET_GROUP
+                    (the process's group)            unix LISTEN only: the socket's group, a gid or
+                                                     a name; the process must belong to it
+  SHUTDOWN_TIMEOUT  5s                               how long SIGTERM/SIGINT may take: requests in
+                                                     flight get it to finish, streams still open
+                                                     (events, logs -f, attach) are cut near its end
   LOG_LEVEL         info                             debug, info, warn or error
   LOG_FORMAT        text                             text (coloured on a terminal) or json; in
                                                      json, durations are in seconds (a float)

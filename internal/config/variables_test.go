@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 	}
 	help := Help()
 	for _, v := range Variables {
-		if !strings.Contains(help, "  "+v+" ") {
+		if !regexp.MustCompile(`(?m)^  ` + v + `(\s|$)`).MatchString(help) {
 			t.Errorf("-h does not describe %s", v)
 		}
 		if !strings.Contains(string(readme), "| `"+v+"` |") {
