@@ -37,7 +37,7 @@ func (p *Proxy) redactError(resp *http.Response) error {
 	if namesServices(resp.Request) {
 		p.vis.RefreshServices(ctx)
 	}
-	redact := p.redactor(ctx)
+	redact := p.redactor(ctx, echoedWords(resp.Request))
 	var msg struct {
 		Message *string `json:"message"`
 	}
@@ -68,7 +68,7 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	pr, pw := io.Pipe()
 	go func() {
 		defer src.Close()
-		pw.CloseWithError(rewrite.ErrorMessages(pw, src, p.redactor(resp.Request.Context()), nil))
+		pw.CloseWithError(rewrite.ErrorMessages(pw, src, p.redactor(resp.Request.Context(), echoedWords(resp.Request)), nil))
 	}()
 	resp.Body = &streamedBody{Reader: pr, pipe: pr}
 	resp.ContentLength = -1
@@ -92,15 +92,56 @@ func namesServices(r *http.Request) bool {
 	return false
 }
 
-// redactor returns redactMessage for errors of requests under ctx.
-func (p *Proxy) redactor(ctx context.Context) func(string) string {
-	return func(msg string) string { return p.redactMessage(ctx, msg) }
+// redactor returns redactMessage for errors of requests under ctx, keeping
+// the words in echoed.
+func (p *Proxy) redactor(ctx context.Context, echoed map[string]bool) func(string) string {
+	return func(msg string) string { return p.redactMessage(ctx, msg, echoed) }
+}
+
+// echoedWords are the tokens of the forwarded request's path and query
+// values, which an error may echo ("No such image: db:latest", "network db
+// not found"). The client wrote them (the proxy only writes visible
+// containers' IDs there), so an echo tells it nothing; redacting one would
+// tell it that a hidden container has that name, which a nonexistent one
+// does not. The "name" parameter is the exception: a container created or
+// renamed onto a hidden container's name conflicts with it, which already
+// tells, and the conflict's message keeps saying "(hidden)" as before.
+func echoedWords(r *http.Request) map[string]bool {
+	if r == nil || r.URL == nil {
+		return nil
+	}
+	words := make(map[string]bool)
+	add := func(s string) {
+		for i := 0; i < len(s); {
+			if !isNameByte(s[i]) {
+				i++
+				continue
+			}
+			j := i
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			words[s[i:j]] = true
+			i = j
+		}
+	}
+	add(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		if k == "name" {
+			continue
+		}
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	return words
 }
 
 // redactMessage replaces every token of msg that is a hidden container's ID
-// (12 to 64 hex digits) or name, or a hidden swarm service's name or ID.
-// Tokens are runs of the characters names and IDs are made of.
-func (p *Proxy) redactMessage(ctx context.Context, msg string) string {
+// (12 to 64 hex digits) or name, or a hidden swarm service's name or ID,
+// unless it is one of the echoed words. Tokens are runs of the characters
+// names and IDs are made of.
+func (p *Proxy) redactMessage(ctx context.Context, msg string, echoed map[string]bool) string {
 	var b strings.Builder
 	changed := false
 	i := 0
@@ -117,10 +158,11 @@ func (p *Proxy) redactMessage(ctx context.Context, msg string) string {
 		tok := msg[i:j]
 		// A name can end in '.', and so can a sentence: try both readings.
 		word := tok
-		for !p.hidden(ctx, word) && strings.HasSuffix(word, ".") {
+		hidden := func(w string) bool { return !echoed[w] && !echoed[tok] && p.hidden(ctx, w) }
+		for !hidden(word) && strings.HasSuffix(word, ".") {
 			word = word[:len(word)-1]
 		}
-		if p.hidden(ctx, word) {
+		if hidden(word) {
 			b.WriteString(hiddenPlaceholder)
 			b.WriteString(tok[len(word):])
 			changed = true
