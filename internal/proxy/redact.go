@@ -41,7 +41,13 @@ func (p *Proxy) redactError(resp *http.Response) error {
 	var msg struct {
 		Message *string `json:"message"`
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
+	isJSON := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
+	if pe, ok := decodePodmanError(body); isJSON && ok {
+		// Podman's shape: the cause repeats (part of) the message.
+		if cause, message := redact(pe.Cause), redact(pe.Message); cause != pe.Cause || message != pe.Message {
+			body = podmanErrorBody(pe.Response, cause, message)
+		}
+	} else if isJSON && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
 		if clean := redact(*msg.Message); clean != *msg.Message {
 			body = errorBody(clean)
 		}
