@@ -73,7 +73,7 @@ func TestPodman(t *testing.T) {
 	t.Run("refs in queries and bodies", w.testRequestRefs)
 	t.Run("hidden exec answers like nonexistent", w.testExec)
 	t.Run("echoed refs", func(t *testing.T) {
-		assertEchoesLikeNonexistent(t, w.proxy.Host, []string{w.hidden.Name, w.hidden.ID, w.hidden.ID[:12]})
+		assertEchoesLikeNonexistent(t, w.proxy.Host, []string{w.hidden.Name, w.hidden.ID, w.hidden.ID[:12]}, w.key+".app")
 	})
 	t.Run("odd refs answer as Podman answers them", w.testOddRefs)
 	t.Run("name conflicts name nothing hidden", w.testConflicts)

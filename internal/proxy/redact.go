@@ -104,14 +104,16 @@ func (p *Proxy) redactor(ctx context.Context, echoed map[string]bool) func(strin
 	return func(msg string) string { return p.redactMessage(ctx, msg, echoed) }
 }
 
-// echoedWords are the tokens of the forwarded request's path and query
-// values, which an error may echo ("No such image: db:latest", "network db
-// not found"). The client wrote them (the proxy only writes visible
-// containers' IDs there), so an echo tells it nothing; redacting one would
-// tell it that a hidden container has that name, which a nonexistent one
-// does not. The "name" parameter is the exception: a container created or
-// renamed onto a hidden container's name conflicts with it, which already
-// tells, and the conflict's message keeps saying "(hidden)" as before.
+// echoedWords are the tokens of the forwarded request's path, query values
+// and the string values of a JSON body the proxy read, which an error may
+// echo ("No such image: db:latest", "network db not found"). The client
+// wrote them (the proxy only writes visible containers' IDs there), so an
+// echo tells it nothing; redacting one would tell it that a hidden
+// container has that name, which a nonexistent one does not. The name of
+// what is created or renamed (the "name" parameter, a body's top-level
+// "Name") is the exception: it conflicts with a hidden container's (or
+// service's) name, which tells already, and the conflict's message keeps
+// saying "(hidden)" as before.
 func echoedWords(r *http.Request) map[string]bool {
 	if r == nil || r.URL == nil {
 		return nil
@@ -140,7 +142,36 @@ func echoedWords(r *http.Request) map[string]bool {
 			add(v)
 		}
 	}
+	if data, ok := bufferedBody(r); ok {
+		var body any
+		if json.Unmarshal(data, &body) == nil {
+			if top, ok := body.(map[string]any); ok {
+				for k := range top {
+					if strings.EqualFold(k, "Name") {
+						delete(top, k) // the engine reads keys case-insensitively
+					}
+				}
+			}
+			addStrings(body, add)
+		}
+	}
 	return words
+}
+
+// addStrings calls add with every string in a decoded JSON value.
+func addStrings(v any, add func(string)) {
+	switch v := v.(type) {
+	case string:
+		add(v)
+	case []any:
+		for _, e := range v {
+			addStrings(e, add)
+		}
+	case map[string]any:
+		for _, e := range v {
+			addStrings(e, add)
+		}
+	}
 }
 
 // redactMessage replaces every token of msg that is a hidden container's ID
