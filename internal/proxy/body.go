@@ -106,8 +106,13 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 }
 
 // setRequestBody makes body the request's body, with a fixed length.
+// GetBody hands out copies, so the bytes sent stay known to the answer's
+// hooks (the reverse proxy wraps Body but keeps GetBody).
 func setRequestBody(r *http.Request, body []byte) {
 	r.Body = &replayableBody{Reader: bytes.NewReader(body), data: body}
+	r.GetBody = func() (io.ReadCloser, error) {
+		return &replayableBody{Reader: bytes.NewReader(body), data: body}, nil
+	}
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -121,6 +126,23 @@ type replayableBody struct {
 }
 
 func (*replayableBody) Close() error { return nil }
+
+// bufferedBody returns the body the proxy read whole and sent with r (or
+// with the request r was cloned from), if any.
+func bufferedBody(r *http.Request) ([]byte, bool) {
+	if r.GetBody == nil {
+		return nil, false
+	}
+	rc, err := r.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	b, ok := rc.(*replayableBody)
+	if !ok {
+		return nil, false
+	}
+	return b.data, true
+}
 
 // replayable reports whether a request can be sent upstream again: it has
 // no body, or the proxy read it whole (readBody).

@@ -148,6 +148,9 @@ func decidedContainerGone(resp *http.Response, id, ref string, canRetry bool) er
 		return err
 	}
 	setBody(resp, body)
+	if pe, ok := decodePodmanError(body); ok {
+		return decidedPodmanContainerGone(resp, pe, id, ref, canRetry)
+	}
 	text := string(body)
 	json := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
 	if json {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
@@ -13,6 +14,9 @@ import (
 // exactly like the engine's.
 type engineHeaders struct {
 	apiVersion, experimental, osType, server string
+	// libpodAPIVersion is Podman's own API version (Libpod-Api-Version),
+	// which its Docker-compatible service sends on every answer.
+	libpodAPIVersion string
 }
 
 // headerSnapshot holds the latest engineHeaders; safe for concurrent use.
@@ -51,6 +55,9 @@ func (s *headerSnapshot) observe(h http.Header) {
 		experimental: h.Get("Docker-Experimental"),
 		osType:       h.Get("Ostype"),
 		server:       h.Get("Server"),
+		// Podman's ping answer has them all; its other answers lack
+		// Docker-Experimental (apply leaves it out for Podman anyway).
+		libpodAPIVersion: h.Get("Libpod-Api-Version"),
 	}
 	if cur != nil && *cur == next {
 		return
@@ -89,7 +96,11 @@ func (s *headerSnapshot) apply(h http.Header) {
 		}
 	}
 	set("Api-Version", e.apiVersion)
-	set("Docker-Experimental", e.experimental)
+	if !strings.HasPrefix(e.server, podmanServerPrefix) {
+		// Podman sends it on a ping only.
+		set("Docker-Experimental", e.experimental)
+	}
+	set("Libpod-Api-Version", e.libpodAPIVersion)
 	set("Ostype", e.osType)
 	set("Server", e.server)
 }
@@ -114,7 +125,7 @@ func errorBody(msg string) []byte {
 func (p *Proxy) writeEngineError(w http.ResponseWriter, plain bool, status int, msg string) {
 	h := w.Header()
 	p.headers.apply(h)
-	if plain {
+	if plain && !p.headers.podman() {
 		// Below API 1.24 the engine answers errors in plain text.
 		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 		h["X-Content-Type-Options"] = []string{"nosniff"}
@@ -124,6 +135,12 @@ func (p *Proxy) writeEngineError(w http.ResponseWriter, plain bool, status int, 
 	}
 	h["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
+	if p.headers.podman() {
+		// Podman's shape; for the proxy's own errors the cause is the
+		// message, as for Podman's errors that wrap nothing.
+		_, _ = w.Write(podmanErrorBody(status, msg, msg))
+		return
+	}
 	_, _ = w.Write(errorBody(msg))
 }
 
@@ -131,7 +148,8 @@ func (p *Proxy) writeEngineError(w http.ResponseWriter, plain bool, status int, 
 // supports, given before any route runs; "" when the version is fine or
 // the engine's range is not known yet.
 func (p *Proxy) versionError(version string) string {
-	if version == "" {
+	if version == "" || p.headers.podman() {
+		// Podman serves every version (as its own, 1.41 for Podman 4).
 		return ""
 	}
 	if max := p.headers.apiVersion(); max != "" && apiVersion(max).less(apiVersion(version)) {

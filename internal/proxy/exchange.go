@@ -43,6 +43,9 @@ func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 
 // fail answers with the engine's error format for this request.
 func (x *exchange) fail(status int, msg string) {
+	if x.p.headers.podman() {
+		x.setPodmanReference()
+	}
 	x.p.writeEngineError(x.w, x.plainErrors, status, msg)
 }
 
@@ -50,6 +53,9 @@ func (x *exchange) fail(status int, msg string) {
 // engine answers an unsupported API version (its check runs before the
 // middleware that sets that header).
 func (x *exchange) failWithoutExperimental(status int, msg string) {
+	if x.p.headers.podman() {
+		x.setPodmanReference()
+	}
 	x.p.writeEngineError(noExperimentalHeader{x.w}, x.plainErrors, status, msg)
 }
 

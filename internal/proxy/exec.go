@@ -31,6 +31,10 @@ func (p *Proxy) serveExec(x *exchange) {
 	}
 	if !visible {
 		x.audit.reason = "exec of no visible container"
+		if p.headers.podman() {
+			x.failPodmanMissingExec(x.rt.Ref)
+			return
+		}
 		x.fail(http.StatusNotFound, "No such exec instance: "+x.rt.Ref)
 		return
 	}

@@ -14,6 +14,10 @@ import (
 // wording of some answers changed between engine releases; the proxy follows
 // the upstream engine's API version.
 func (p *Proxy) answerUnresolved(x *exchange, outcome index.Outcome) {
+	if p.headers.podman() {
+		p.answerUnresolvedPodman(x, outcome)
+		return
+	}
 	w, rt := x.w, &x.rt
 	engine := p.engine()
 	status, msg := http.StatusNotFound, noSuchContainer(rt.Ref)

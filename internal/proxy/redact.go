@@ -37,11 +37,17 @@ func (p *Proxy) redactError(resp *http.Response) error {
 	if namesServices(resp.Request) {
 		p.vis.RefreshServices(ctx)
 	}
-	redact := p.redactor(ctx)
+	redact := p.redactor(ctx, echoedWords(resp.Request))
 	var msg struct {
 		Message *string `json:"message"`
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
+	isJSON := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
+	if pe, ok := decodePodmanError(body); isJSON && ok {
+		// Podman's shape: the cause repeats (part of) the message.
+		if cause, message := redact(pe.Cause), redact(pe.Message); cause != pe.Cause || message != pe.Message {
+			body = podmanErrorBody(pe.Response, cause, message)
+		}
+	} else if isJSON && json.Unmarshal(body, &msg) == nil && msg.Message != nil {
 		if clean := redact(*msg.Message); clean != *msg.Message {
 			body = errorBody(clean)
 		}
@@ -68,7 +74,7 @@ func (p *Proxy) redactStreamErrors(resp *http.Response) error {
 	pr, pw := io.Pipe()
 	go func() {
 		defer src.Close()
-		pw.CloseWithError(rewrite.ErrorMessages(pw, src, p.redactor(resp.Request.Context()), nil))
+		pw.CloseWithError(rewrite.ErrorMessages(pw, src, p.redactor(resp.Request.Context(), echoedWords(resp.Request)), nil))
 	}()
 	resp.Body = &streamedBody{Reader: pr, pipe: pr}
 	resp.ContentLength = -1
@@ -92,15 +98,87 @@ func namesServices(r *http.Request) bool {
 	return false
 }
 
-// redactor returns redactMessage for errors of requests under ctx.
-func (p *Proxy) redactor(ctx context.Context) func(string) string {
-	return func(msg string) string { return p.redactMessage(ctx, msg) }
+// redactor returns redactMessage for errors of requests under ctx, keeping
+// the words in echoed.
+func (p *Proxy) redactor(ctx context.Context, echoed map[string]bool) func(string) string {
+	return func(msg string) string { return p.redactMessage(ctx, msg, echoed) }
+}
+
+// echoedWords are the tokens of the forwarded request's path, query values
+// and the string values of a JSON body the proxy read, which an error may
+// echo ("No such image: db:latest", "network db not found"). The client
+// wrote them (the proxy only writes visible containers' IDs there), so an
+// echo tells it nothing; redacting one would tell it that a hidden
+// container has that name, which a nonexistent one does not. The name of
+// what is created or renamed (the "name" parameter, a body's top-level
+// "Name") is the exception: it conflicts with a hidden container's (or
+// service's) name, which tells already, and the conflict's message keeps
+// saying "(hidden)" as before.
+func echoedWords(r *http.Request) map[string]bool {
+	if r == nil || r.URL == nil {
+		return nil
+	}
+	words := make(map[string]bool)
+	add := func(s string) {
+		for i := 0; i < len(s); {
+			if !isNameByte(s[i]) {
+				i++
+				continue
+			}
+			j := i
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			words[s[i:j]] = true
+			i = j
+		}
+	}
+	add(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		if k == "name" {
+			continue
+		}
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	if data, ok := bufferedBody(r); ok {
+		var body any
+		if json.Unmarshal(data, &body) == nil {
+			if top, ok := body.(map[string]any); ok {
+				for k := range top {
+					if strings.EqualFold(k, "Name") {
+						delete(top, k) // the engine reads keys case-insensitively
+					}
+				}
+			}
+			addStrings(body, add)
+		}
+	}
+	return words
+}
+
+// addStrings calls add with every string in a decoded JSON value.
+func addStrings(v any, add func(string)) {
+	switch v := v.(type) {
+	case string:
+		add(v)
+	case []any:
+		for _, e := range v {
+			addStrings(e, add)
+		}
+	case map[string]any:
+		for _, e := range v {
+			addStrings(e, add)
+		}
+	}
 }
 
 // redactMessage replaces every token of msg that is a hidden container's ID
-// (12 to 64 hex digits) or name, or a hidden swarm service's name or ID.
-// Tokens are runs of the characters names and IDs are made of.
-func (p *Proxy) redactMessage(ctx context.Context, msg string) string {
+// (12 to 64 hex digits) or name, or a hidden swarm service's name or ID,
+// unless it is one of the echoed words. Tokens are runs of the characters
+// names and IDs are made of.
+func (p *Proxy) redactMessage(ctx context.Context, msg string, echoed map[string]bool) string {
 	var b strings.Builder
 	changed := false
 	i := 0
@@ -117,10 +195,11 @@ func (p *Proxy) redactMessage(ctx context.Context, msg string) string {
 		tok := msg[i:j]
 		// A name can end in '.', and so can a sentence: try both readings.
 		word := tok
-		for !p.hidden(ctx, word) && strings.HasSuffix(word, ".") {
+		hidden := func(w string) bool { return !echoed[w] && !echoed[tok] && p.hidden(ctx, w) }
+		for !hidden(word) && strings.HasSuffix(word, ".") {
 			word = word[:len(word)-1]
 		}
-		if p.hidden(ctx, word) {
+		if hidden(word) {
 			b.WriteString(hiddenPlaceholder)
 			b.WriteString(tok[len(word):])
 			changed = true

@@ -54,6 +54,10 @@ func (p *Proxy) serveNetworkAttach(x *exchange) {
 		}
 		if !ok {
 			x.audit.reason = "network " + x.rt.Name() + " of a container that is not visible"
+			if p.headers.podman() {
+				p.failPodmanLookup(x, d.Outcome, container.Ref, http.StatusNotFound, http.StatusInternalServerError)
+				return
+			}
 			if force {
 				// With Force the engine falls back to deleting an endpoint
 				// by that name; for a missing one it answers this.
@@ -129,8 +133,14 @@ func (p *Proxy) listFilters(x *exchange, rawQuery string) (string, bool) {
 				x.lookupFailed(err)
 				return "", false
 			}
-			if d.Outcome != index.Found || d.ID != ref && d.Name != "/"+strings.TrimPrefix(ref, "/") {
+			// Podman resolves them as any ref, ID prefixes included.
+			exact := p.headers.podman() || d.ID == ref || d.Name == "/"+strings.TrimPrefix(ref, "/")
+			if d.Outcome != index.Found || !exact {
 				x.audit.reason = "list filter " + key + " names a container that is not visible"
+				if p.headers.podman() {
+					p.failPodmanLookup(x, d.Outcome, ref, http.StatusInternalServerError, http.StatusInternalServerError)
+					return "", false
+				}
 				if p.engine().missingListFilterIsServerError() {
 					x.fail(http.StatusInternalServerError, "no such container "+ref)
 				} else {
@@ -199,6 +209,9 @@ func (p *Proxy) checkBodyRefs(x *exchange, what string, refs []bodyref.Ref) (ids
 		}
 		if !found {
 			x.audit.reason = what + " references a container that is not visible (" + ref.Kind.String() + ")"
+			if what == "create" && p.headers.podman() && p.failPodmanCreateRef(x, d.Outcome, ref) {
+				return nil, false
+			}
 			msg := noSuchContainer(ref.Ref)
 			if ref.Kind == bodyref.Link || ref.Kind == bodyref.EndpointLink {
 				msg = "could not get container for " + ref.Ref + ": " + msg
@@ -222,6 +235,10 @@ func (p *Proxy) requireVisible(x *exchange, ref, why string) (index.Decision, bo
 	}
 	if !ok {
 		x.audit.reason = why
+		if p.headers.podman() {
+			p.failPodmanLookup(x, d.Outcome, ref, http.StatusNotFound, http.StatusNotFound)
+			return d, false
+		}
 		x.fail(http.StatusNotFound, noSuchContainer(ref))
 		return d, false
 	}

@@ -114,9 +114,14 @@ func (c *Client) list(ctx context.Context, f client.Filters, limit int) ([]Conta
 func (c *Client) Inspect(ctx context.Context, ref string) (Container, error) {
 	res, err := c.sdk.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
 	switch {
-	case cerrdefs.IsNotFound(err):
+	case cerrdefs.IsNotFound(err),
+		// Podman, while it removes the container: 500 "container <ID>
+		// does not exist in database: no such container".
+		err != nil && strings.Contains(err.Error(), "does not exist in database: no such container"):
 		return Container{}, ErrNotFound
-	case err != nil && strings.Contains(strings.ToLower(err.Error()), "multiple ids found with provided prefix"):
+	case err != nil && strings.Contains(strings.ToLower(err.Error()), "multiple ids found with provided prefix"),
+		// Podman: 404 "more than one result for container ID <ref>".
+		err != nil && strings.Contains(err.Error(), "more than one result for container ID"):
 		// 400 on current engines; 500 "Multiple IDs found..." up to 23.0.
 		return Container{}, ErrAmbiguous
 	case err != nil:

@@ -19,12 +19,17 @@ type Event struct {
 	Attributes map[string]string
 }
 
-// Events streams create, rename and destroy events of containers, replaying
-// those still in the engine's buffer first, until ctx ends or the stream
-// fails. The error channel receives exactly one error when the stream ends.
+// podmanRemove is the action of Podman's event for a removed container,
+// which Docker calls destroy. Podman's rename events carry no "oldName".
+const podmanRemove = "remove"
+
+// Events streams create, rename and destroy events of containers (Podman's
+// remove events arrive as destroy), replaying those still in the engine's
+// buffer first, until ctx ends or the stream fails. The error channel
+// receives exactly one error when the stream ends.
 func (c *Client) Events(ctx context.Context) (<-chan Event, <-chan error) {
 	f := make(client.Filters).Add("type", string(events.ContainerEventType)).
-		Add("event", string(events.ActionCreate), string(events.ActionRename), string(events.ActionDestroy))
+		Add("event", string(events.ActionCreate), string(events.ActionRename), string(events.ActionDestroy), podmanRemove)
 	// since=0 replays the engine's whole event buffer before the live stream.
 	// The engine flushes the response headers before it subscribes, so an
 	// event could otherwise fall between "stream open" and the initial list;
@@ -37,8 +42,12 @@ func (c *Client) Events(ctx context.Context) (<-chan Event, <-chan error) {
 		for {
 			select {
 			case m := <-res.Messages:
+				action := string(m.Action)
+				if action == podmanRemove {
+					action = string(events.ActionDestroy)
+				}
 				select {
-				case out <- Event{Action: string(m.Action), ID: m.Actor.ID, Attributes: m.Actor.Attributes}:
+				case out <- Event{Action: action, ID: m.Actor.ID, Attributes: m.Actor.Attributes}:
 				case <-ctx.Done():
 					errc <- ctx.Err()
 					return
