@@ -15,7 +15,9 @@
 //     ([Fixture]), such as the API 1.55 shapes a local Engine 20.10 cannot
 //     produce;
 //   - states a real engine will not hold: swarm services without a swarm,
-//     containers that stay restarting, an upstream that refuses /events.
+//     containers that stay restarting, an upstream that refuses /events;
+//   - thousands of containers with every answer precomputed, so that
+//     benchmarks measure the proxy rather than the engine ([Generate]).
 //
 // An [Engine] speaks the part of the Engine API the proxy and its index rely
 // on: ping, version, the container list, container inspect (resolved as the

@@ -83,10 +83,11 @@ func TestListQueryReadsAllLimitAndIDLikeTheEngine(t *testing.T) {
 		{"all=1&filters=" + url.QueryEscape(`{"id":["^`+ID("b")[:5]+`"]}`), "/b"},
 		{"all=1&filters=" + url.QueryEscape(`{"id":{"`+ID("c")[3:9]+`":true}}`), "/c"},
 		{"limit=x", `strconv.Atoi: parsing "x": invalid syntax`},
+		{"limit=%zz", `invalid URL escape "%zz"`},
+		{"lim%69t=1&&all=1", "/a"},
 		{"filters=" + url.QueryEscape(`{"label":["x"]}`), `fakeengine: filter "label" not supported`},
 	} {
-		form, _ := url.ParseQuery(tc.query)
-		q, err := parseListQuery(form)
+		q, err := parseListQuery(tc.query)
 		got := ""
 		if err != nil {
 			got = err.Error()
@@ -99,6 +100,10 @@ func TestListQueryReadsAllLimitAndIDLikeTheEngine(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("list %q = %s, want %s", tc.query, got, tc.want)
 		}
+	}
+	// The benchmarks count the fake's allocations with the proxy's.
+	if n := testing.AllocsPerRun(100, func() { _, _ = parseListQuery("all=1&limit=8") }); n != 0 {
+		t.Errorf("reading a plain list query allocates %v times", n)
 	}
 }
 
@@ -143,7 +148,7 @@ func TestEngineAnswers(t *testing.T) {
 	web := Container{ID: "aa" + strings.Repeat("1", 62), Name: "/web", Labels: map[string]string{"app": "web"}}
 	db := Container{ID: "aa" + strings.Repeat("2", 62), Name: "/db"}
 	old := New(t, Options{World: NewWorld(web, db)})
-	current := New(t, Options{API: "1.47", Header: http.Header{"Swarm": {"active"}}, World: NewWorld(web, db), RefuseEvents: true, Swarm: &Swarm{
+	current := New(t, Options{API: "1.47", Header: http.Header{"Swarm": {"active"}}, World: NewWorld(web, db), RefuseEvents: true, NoRequestLog: true, Swarm: &Swarm{
 		Services: []Service{{ID: "s1", Name: "svc"}},
 		Tasks:    []Task{{ID: "t1", Name: "svc.1", ServiceID: "s1", ContainerID: web.ID}},
 	}})
@@ -183,6 +188,9 @@ func TestEngineAnswers(t *testing.T) {
 	}
 	if got := old.Inspects(); got != 3 {
 		t.Errorf("Inspects() = %d, want 3", got)
+	}
+	if n, m := len(old.Requests()), len(current.Requests()); n != 8 || m != 0 {
+		t.Errorf("requests logged = %d and %d (NoRequestLog), want 8 and 0", n, m)
 	}
 }
 
