@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/fakeengine"
 )
 
 // builtBinary is the proxy built once per test binary.
@@ -52,64 +52,29 @@ func startBinary(t *testing.T, env ...string) (addr string, logs *syncBuffer) {
 	return addr, logs
 }
 
-// rawUpstreamSecret is what the FAKE upstream below sends past the end of
-// its answers: a real engine never does, a broken socket proxy might.
+// rawUpstreamSecret is what the FAKE engine sends past the end of its
+// answers to /version: a real engine never does, a broken socket proxy
+// might.
 const rawUpstreamSecret = "HIDDEN-NAME-secret-db-7c1f"
 
-// startRawUpstream is a FAKE engine written at the byte level (net/http
-// would not send bytes past a Content-Length): it knows one visible and one
-// hidden container and follows every /version answer with extra bytes.
+// startRawUpstream is a FAKE engine that knows one visible (label app) and
+// one hidden container and, asked with the case "version, bytes past its
+// end", follows its /version answer with extra bytes (which net/http would
+// never write).
 func startRawUpstream(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	const visible = `{"Id":"` + "aaaa" + `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","Names":["/web"],"Labels":{"app":"1"},"State":"running"}`
-	const hidden = `{"Id":"` + "bbbb" + `bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","Names":["/secret-db"],"Labels":{},"State":"running"}`
-	answer := func(w io.Writer, status int, body, extra string) {
-		fmt.Fprintf(w, "HTTP/1.1 %d %s\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s%s",
-			status, http.StatusText(status), len(body), body, extra)
-	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					_, _ = io.Copy(io.Discard, req.Body)
-					path := req.URL.Path
-					if i := strings.Index(path[1:], "/"); strings.HasPrefix(path, "/v1.") && i > 0 {
-						path = path[i+1:]
-					}
-					switch {
-					case path == "/_ping":
-						answer(conn, 200, "OK", "")
-					case path == "/version":
-						answer(conn, 200, `{"ApiVersion":"1.41","MinAPIVersion":"1.12"}`+"\n", rawUpstreamSecret)
-					case path == "/containers/json":
-						answer(conn, 200, "["+visible+","+hidden+"]\n", "")
-					case path == "/events":
-						fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-						_, _ = io.Copy(io.Discard, br) // hold the stream open
-						return
-					default:
-						answer(conn, 404, `{"message":"page not found"}`+"\n", "")
-					}
-				}
-			}()
-		}
-	}()
-	return "tcp://" + ln.Addr().String()
+	return fakeengine.New(t, fakeengine.Options{
+		World: fakeengine.NewWorld(
+			fakeengine.Container{ID: strings.Repeat("a", 64), Name: "/web", Labels: map[string]string{"app": "1"}},
+			fakeengine.Container{ID: strings.Repeat("b", 64), Name: "/secret-db", Labels: map[string]string{}},
+		),
+		Cases: map[string]fakeengine.Case{
+			"version, bytes past its end": fakeengine.Answer{
+				Body:     []byte(`{"ApiVersion":"1.41","MinAPIVersion":"1.12"}` + "\n"),
+				Trailing: []byte(rawUpstreamSecret),
+			}.Serve,
+		},
+	}).Host
 }
 
 // TestBinaryDecidesAndNeverLogsUpstreamBytes runs the shipped binary: it
@@ -118,8 +83,15 @@ func startRawUpstream(t *testing.T) string {
 func TestBinaryDecidesAndNeverLogsUpstreamBytes(t *testing.T) {
 	upstream := startRawUpstream(t)
 	addr, logs := startBinary(t, "PROXY_URL="+upstream, "CONTAINER_LABELS=app", "LOG_LEVEL=debug")
-	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + addr + path)
+	get := func(path, fakeCase string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		if err != nil {
+			return 0, err.Error()
+		}
+		if fakeCase != "" {
+			req.Header.Set(fakeengine.CaseHeader, fakeCase)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -129,19 +101,19 @@ func TestBinaryDecidesAndNeverLogsUpstreamBytes(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if status, _ := get("/containers/web/json"); status == http.StatusNotFound || time.Now().After(deadline) {
-			break // the fake has no inspect: the visible container is forwarded, 404 is the fake's
+		if status, _ := get("/containers/web/json", ""); status == http.StatusOK || time.Now().After(deadline) {
+			break // the index knows the visible container
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if status, body := get("/containers/secret-db/json"); status != http.StatusNotFound || !strings.Contains(body, "No such container: secret-db") {
+	if status, body := get("/containers/secret-db/json", ""); status != http.StatusNotFound || !strings.Contains(body, "No such container: secret-db") {
 		t.Errorf("hidden container = %d %s, want the engine's 404", status, body)
 	}
-	if status, body := get("/containers/json"); status != http.StatusOK || strings.Contains(body, "secret-db") || !strings.Contains(body, "/web") {
+	if status, body := get("/containers/json", ""); status != http.StatusOK || strings.Contains(body, "secret-db") || !strings.Contains(body, "/web") {
 		t.Errorf("list = %d %s, want only /web", status, body)
 	}
 	for range 3 {
-		get("/version")
+		get("/version", "version, bytes past its end")
 		time.Sleep(200 * time.Millisecond) // the extra bytes arrive on an idle connection
 	}
 	if out := logs.String(); strings.Contains(out, rawUpstreamSecret) {

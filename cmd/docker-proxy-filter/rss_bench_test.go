@@ -1,21 +1,15 @@
 package main
 
 // Memory of the real process: the binary is built, run against an
-// in-process fake engine serving 10,000 containers, and its VmRSS/VmHWM read
-// from /proc. See BENCHMARKS.md at the repository root.
+// in-process FAKE engine serving 10,000 containers (internal/fakeengine, with
+// Engine 20.10's answer shapes), and its VmRSS/VmHWM read from /proc. See
+// BENCHMARKS.md at the repository root.
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,10 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/fakeengine"
 )
 
 // BenchmarkProcessRSS runs the built binary in front of a fake engine with
@@ -59,9 +54,9 @@ func BenchmarkProcessRSS(b *testing.B) {
 		}
 	}
 	bin := rssBuild(b)
-	up := newRSSEngine(b, n)
+	up := fakeengine.New(b, fakeengine.Options{Fixture: fakeengine.LoadFixture(b, "engine-20.10"), World: fakeengine.Generate(b, n), NoRequestLog: true})
 	if testing.Verbose() {
-		b.Logf("fake engine: %d containers, list answer %.1f MiB", n, float64(len(up.list))/(1<<20))
+		b.Logf("fake engine: %d containers, list answer %.1f MiB", n, float64(len(up.World().List()))/(1<<20))
 	}
 	b.Run("filtered", func(b *testing.B) { rssRun(b, bin, up, "homepage") })
 	b.Run("unfiltered", func(b *testing.B) { rssRun(b, bin, up, "") })
@@ -121,7 +116,7 @@ func rssStatus(b *testing.B, pid int) (rss, hwm float64) {
 	return rss, hwm
 }
 
-func rssRun(b *testing.B, bin string, up *rssEngine, labels string) {
+func rssRun(b *testing.B, bin string, up *fakeengine.Engine, labels string) {
 	p := rssStart(b, bin, up, labels)
 	pid := p.cmd.Process.Pid
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}, Timeout: time.Minute}
@@ -138,12 +133,12 @@ func rssRun(b *testing.B, bin string, up *rssEngine, labels string) {
 
 	// Live means an inspect of a visible container needs nothing from the
 	// upstream but the forwarded request itself.
-	before := up.inspects.Load()
-	visible := up.containers[0]
-	if st, _, err := get("/v1.41/containers/" + visible.name[1:] + "/json"); err != nil || st != http.StatusOK {
-		b.Fatalf("inspect %s through the proxy: %d, %v\n%s", visible.name, st, err, p.tail())
+	before := up.Inspects()
+	visible := up.World().Containers()[0]
+	if st, _, err := get("/v1.41/containers/" + visible.Name[1:] + "/json"); err != nil || st != http.StatusOK {
+		b.Fatalf("inspect %s through the proxy: %d, %v\n%s", visible.Name, st, err, p.tail())
 	}
-	if calls := up.inspects.Load() - before; calls != 1 {
+	if calls := up.Inspects() - before; calls != 1 {
 		b.Fatalf("inspect of a visible container cost %d upstream inspects, want 1 (the index should know it)", calls)
 	}
 	liveRSS, liveHWM := rssStatus(b, pid)
@@ -167,19 +162,25 @@ func rssRun(b *testing.B, bin string, up *rssEngine, labels string) {
 		b.Logf("idle VmRSS changes (elapsed:MiB): %s", strings.Join(curve, " "))
 	}
 
+	// What the proxy answers: every container, or with CONTAINER_LABELS=homepage
+	// the even-numbered ones, which carry homepage.* labels.
+	want := int64(len(up.World().ListOf(func(c fakeengine.Container) bool {
+		_, ok := c.Labels["homepage.group"]
+		return ok || labels == ""
+	})))
 	var outBytes int64
 	list := func() error {
 		st, n, err := get("/v1.41/containers/json?all=1")
 		if err != nil || st != http.StatusOK {
 			return fmt.Errorf("list through the proxy: %d, %v", st, err)
 		}
-		if n != up.keptSize(labels != "") {
-			return fmt.Errorf("list through the proxy: %d bytes, want %d", n, up.keptSize(labels != ""))
+		if n != want {
+			return fmt.Errorf("list through the proxy: %d bytes, want %d", n, want)
 		}
 		outBytes = n
 		return nil
 	}
-	b.SetBytes(int64(len(up.list)))
+	b.SetBytes(int64(len(up.World().List())))
 	for b.Loop() {
 		if err := list(); err != nil {
 			b.Fatalf("%v\n%s", err, p.tail())
@@ -219,11 +220,11 @@ func rssRun(b *testing.B, bin string, up *rssEngine, labels string) {
 }
 
 // rssStart runs the binary and waits until its index is live.
-func rssStart(b *testing.B, bin string, up *rssEngine, labels string) *rssProc {
+func rssStart(b *testing.B, bin string, up *fakeengine.Engine, labels string) *rssProc {
 	b.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = []string{
-		"PROXY_URL=" + up.host, "LISTEN=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=info",
+		"PROXY_URL=" + up.Host, "LISTEN=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=info",
 		"CONTAINER_LABELS=" + labels,
 	}
 	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("DPF_RSS_ENV"))...)
@@ -299,8 +300,8 @@ func rssStart(b *testing.B, bin string, up *rssEngine, labels string) *rssProc {
 	}
 	select {
 	case n := <-live:
-		if n != len(up.containers) {
-			b.Fatalf("index live with %d containers, want %d", n, len(up.containers))
+		if want := len(up.World().Containers()); n != want {
+			b.Fatalf("index live with %d containers, want %d", n, want)
 		}
 	case <-exited:
 		b.Fatalf("the proxy exited:\n%s", p.tail())
@@ -308,212 +309,4 @@ func rssStart(b *testing.B, bin string, up *rssEngine, labels string) *rssProc {
 		b.Fatalf("the index did not go live within 2m:\n%s", p.tail())
 	}
 	return p
-}
-
-// ------------------------------------------------------------ fake engine --
-
-// rssEngine is an in-process stand-in for a 20.10 engine on a unix socket:
-// /_ping, /events (held open), /containers/json and /containers/{ref}/json,
-// with the captured engine's headers and element and inspect shapes.
-type rssEngine struct {
-	host       string
-	containers []rssContainer
-	list       []byte
-	kept       int64 // size of the filtered answer (CONTAINER_LABELS=homepage)
-
-	header   http.Header
-	inspect  []byte
-	inspID   string
-	byRef    map[string]int
-	inspects atomic.Int64
-	stop     chan struct{}
-}
-
-type rssContainer struct {
-	id, name string
-	visible  bool
-}
-
-func (f *rssEngine) keptSize(filtered bool) int64 {
-	if filtered {
-		return f.kept
-	}
-	return int64(len(f.list))
-}
-
-// rssFixture returns the headers and body of a captured raw HTTP answer
-// (bodies are stored decoded, so the file is split by hand).
-func rssFixture(b *testing.B, name string) (http.Header, []byte) {
-	b.Helper()
-	dirs := []string{
-		filepath.Join("..", "..", "..", "shared", "fixtures", "engine-20.10"),
-		filepath.Join("..", "..", "internal", "filter", "testdata", "engine-20.10"),
-	}
-	if d := os.Getenv("DPF_FIXTURES_DIR"); d != "" {
-		dirs = append([]string{d}, dirs...)
-	}
-	var raw []byte
-	var err error
-	for _, d := range dirs {
-		if raw, err = os.ReadFile(filepath.Join(d, name)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		b.Fatalf("fixture %s not found in %v: %v", name, dirs, err)
-	}
-	head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
-	if !ok {
-		b.Fatalf("fixture %s: no blank line after the headers", name)
-	}
-	h := http.Header{}
-	for i, line := range strings.Split(string(head), "\r\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && i > 0 {
-			h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-		}
-	}
-	for _, k := range []string{"Date", "Content-Type", "Content-Length", "Transfer-Encoding"} {
-		h.Del(k)
-	}
-	return h, body
-}
-
-// newRSSEngine serves n containers built from the captured list elements,
-// each with its own Id, name and labels (compose labels; homepage.* on the
-// even-numbered ones, which CONTAINER_LABELS=homepage makes visible).
-func newRSSEngine(b *testing.B, n int) *rssEngine {
-	b.Helper()
-	header, listBody := rssFixture(b, "containers-list-all.http")
-	_, inspect := rssFixture(b, "container-inspect-visible.http")
-	var templates []json.RawMessage
-	if err := json.Unmarshal(listBody, &templates); err != nil || len(templates) == 0 {
-		b.Fatalf("captured list: %v", err)
-	}
-	var insp struct{ Id string }
-	if err := json.Unmarshal(inspect, &insp); err != nil {
-		b.Fatal(err)
-	}
-	f := &rssEngine{header: header, inspect: inspect, inspID: insp.Id, byRef: make(map[string]int, 2*n), stop: make(chan struct{})}
-	var list, kept bytes.Buffer
-	list.WriteByte('[')
-	kept.WriteByte('[')
-	for i := range n {
-		sum := sha256.Sum256([]byte("dpf-bench-" + strconv.Itoa(i)))
-		c := rssContainer{id: hex.EncodeToString(sum[:]), name: fmt.Sprintf("/bench-%05d", i), visible: i%2 == 0}
-		labels := fmt.Sprintf(`"com.docker.compose.project":"stack%d","com.docker.compose.service":"svc%d","com.docker.compose.version":"2.29.7"`, i%40, i)
-		if c.visible {
-			labels += fmt.Sprintf(`,"homepage.group":"group%d","homepage.name":"Service %d"`, i%7, i)
-		} else {
-			labels += `,"private":"yes"`
-		}
-		tmpl := string(templates[i%len(templates)])
-		var orig struct{ Id string }
-		_ = json.Unmarshal(templates[i%len(templates)], &orig)
-		el := strings.Replace(tmpl, `"Id":"`+orig.Id+`"`, `"Id":"`+c.id+`"`, 1)
-		el = rssReplaceSpan(b, el, `"Names":[`, ']', `"`+c.name+`"`)
-		el = rssReplaceSpan(b, el, `"Labels":{`, '}', labels)
-		if i > 0 {
-			list.WriteByte(',')
-		}
-		list.WriteString(el)
-		if c.visible {
-			if kept.Len() > 1 {
-				kept.WriteByte(',')
-			}
-			kept.WriteString(el)
-		}
-		f.byRef[c.id] = i
-		f.byRef[c.name] = i
-		f.containers = append(f.containers, c)
-	}
-	list.WriteString("]\n")
-	kept.WriteString("]\n")
-	f.list, f.kept = list.Bytes(), int64(kept.Len())
-
-	dir, err := os.MkdirTemp("/tmp", "dpfrss")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sock := filepath.Join(dir, "engine.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: f, ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() {
-		close(f.stop)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			b.Logf("fake engine shutdown: %v", err)
-		}
-		_ = srv.Close()
-		os.RemoveAll(dir)
-	})
-	f.host = "unix://" + sock
-	return f
-}
-
-func rssReplaceSpan(b *testing.B, s, key string, end byte, with string) string {
-	i := strings.Index(s, key)
-	if i < 0 {
-		b.Fatalf("element has no %s", key)
-	}
-	i += len(key)
-	j := i + strings.IndexByte(s[i:], end)
-	return s[:i] + with + s[j:]
-}
-
-func (f *rssEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	for k, v := range f.header {
-		h[k] = v
-	}
-	p := r.URL.Path
-	if rest, ok := strings.CutPrefix(p, "/v"); ok {
-		if i := strings.IndexByte(rest, '/'); i > 0 {
-			if _, err := strconv.ParseFloat(rest[:i], 64); err == nil {
-				p = rest[i:]
-			}
-		}
-	}
-	switch {
-	case p == "/_ping":
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		if r.Method != http.MethodHead {
-			_, _ = io.WriteString(w, "OK")
-		}
-	case p == "/events":
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_ = http.NewResponseController(w).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-f.stop:
-		}
-	case p == "/containers/json":
-		h.Set("Content-Type", "application/json")
-		_, _ = w.Write(f.list)
-	case strings.HasPrefix(p, "/containers/") && strings.HasSuffix(p, "/json"):
-		f.inspects.Add(1)
-		ref := strings.TrimSuffix(strings.TrimPrefix(p, "/containers/"), "/json")
-		i, ok := f.byRef[ref]
-		if !ok {
-			i, ok = f.byRef["/"+ref]
-		}
-		h.Set("Content-Type", "application/json")
-		if !ok {
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = fmt.Fprintf(w, "{\"message\":\"No such container: %s\"}\n", ref)
-			return
-		}
-		c := f.containers[i]
-		body := strings.ReplaceAll(string(f.inspect), f.inspID, c.id)
-		_, _ = io.WriteString(w, body)
-	default:
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = io.WriteString(w, "{\"message\":\"page not found\"}\n")
-	}
 }

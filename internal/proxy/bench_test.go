@@ -7,23 +7,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,317 +31,33 @@ import (
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
+	"github.com/dpf-dev/docker-proxy-filter/internal/fakeengine"
 	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
 	"github.com/dpf-dev/docker-proxy-filter/internal/rewrite"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
 
-// ---------------------------------------------------------------- fixtures --
-
-// benchFixtureDirs are where the captured engine 20.10 answers are looked
-// for: DPF_FIXTURES_DIR, the shared fixtures beside the repository, then the
-// copy kept in internal/rewrite/testdata.
-func benchFixtureDirs() []string {
-	var dirs []string
-	if d := os.Getenv("DPF_FIXTURES_DIR"); d != "" {
-		dirs = append(dirs, d)
-	}
-	return append(dirs,
-		filepath.Join("..", "..", "..", "shared", "fixtures", "engine-20.10"),
-		filepath.Join("..", "filter", "testdata", "engine-20.10"),
-	)
-}
-
-// benchFixture returns the headers and body of a captured raw HTTP answer.
-// Bodies are stored decoded (no chunk framing), so the file is split by hand.
-func benchFixture(tb testing.TB, name string) (http.Header, []byte) {
-	tb.Helper()
-	var raw []byte
-	var err error
-	for _, dir := range benchFixtureDirs() {
-		if raw, err = os.ReadFile(filepath.Join(dir, name)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		tb.Fatalf("fixture %s not found in %v: %v", name, benchFixtureDirs(), err)
-	}
-	head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
-	if !ok {
-		tb.Fatalf("fixture %s: no blank line after the headers", name)
-	}
-	h := http.Header{}
-	for i, line := range strings.Split(string(head), "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if i == 0 || !ok {
-			continue
-		}
-		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	return h, body
-}
-
 // ------------------------------------------------------------ fake engine --
 
-// benchContainer is one container the fake engine knows.
-type benchContainer struct {
-	ID, Name string // Name with its leading slash
-	Visible  bool   // under benchFilters
-	labels   string // the Labels JSON object
-}
-
-// benchFilters is CONTAINER_LABELS=homepage: even-numbered fake containers
-// carry a homepage.group label and are visible, odd ones are not.
+// benchFilters is CONTAINER_LABELS=homepage: in a fakeengine.Generate
+// world, the even-numbered containers carry homepage.* labels and are
+// visible, the odd ones are not.
 var benchFilters = match.Criteria{Labels: []match.Label{{Key: "homepage"}}}
 
-// benchEngine is an in-process stand-in for a 20.10 engine on a unix socket,
-// answering the way the captured engine does (same headers, element and
-// inspect shapes, chunked list answers) for what the proxy and its index use:
-// /_ping, /events (held open), /containers/json and /containers/{ref}/json.
-type benchEngine struct {
-	Host       string // unix:///...
-	Containers []benchContainer
-	List       []byte // the body of GET /containers/json?all=1
-
-	header   http.Header // the engine's own headers (Api-Version, Server...)
-	inspect  []byte      // captured inspect answer, a template
-	inspID   string      // the Id in the template
-	inspName string
-	byRef    map[string]int // full ID and "/name" -> index in Containers
-	bodies   sync.Map       // full ID -> inspect body
-
-	Inspects atomic.Int64 // inspect calls answered
-	Lists    atomic.Int64
-	stop     chan struct{}
-
-	// Feeds receives the event streams opened with benchEventsHeader (see
-	// benchEventFeed); other /events requests, such as the index's, are
-	// held open with nothing sent.
-	Feeds chan *benchEventFeed
-	clock time.Time // the Base of every feed
-}
-
-// benchEventsHeader marks a GET /events the fake answers with a fed stream;
-// its value names the stream. Proxies pass it on like any header.
-const benchEventsHeader = "X-Dpf-Bench-Events"
-
-// benchEventFeed is one fed events stream: the fake writes each record sent
-// on Next as soon as it arrives, in one Write followed by a flush, as the
-// engine does. Before writing it replaces benchStampMark in the record by
-// the time of the write (nanoseconds since Base, a monotonic clock reading).
-type benchEventFeed struct {
-	Name string
-	Base time.Time
-	Next chan []byte
-}
-
-// benchStampMark is where a fed record carries its write time.
-const benchStampMark = "@STAMP@"
-
-// serve writes the records sent on Next until the request ends.
-func (fd *benchEventFeed) serve(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	var buf []byte
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-stop:
-			return
-		case rec := <-fd.Next:
-			before, after, _ := bytes.Cut(rec, []byte(benchStampMark))
-			buf = append(buf[:0], before...)
-			buf = strconv.AppendInt(buf, int64(time.Since(fd.Base)), 10)
-			buf = append(buf, after...)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			if err := rc.Flush(); err != nil {
-				return
-			}
-		}
-	}
-}
-
-// benchID is a realistic (uniformly random-looking) container ID.
-func benchID(i int) string {
-	s := sha256.Sum256([]byte("dpf-bench-" + strconv.Itoa(i)))
-	return hex.EncodeToString(s[:])
-}
-
-// newBenchEngine serves n containers built from the captured list elements
-// (cycling through them), each with its own Id, name and labels: a few
-// compose labels, plus homepage.group on even-numbered ones.
-func newBenchEngine(tb testing.TB, n int) *benchEngine {
+// newBenchEngine is a FAKE Engine 20.10 (its captured headers and answer
+// shapes) on a unix socket holding n generated containers, with every
+// answer precomputed and no request log, so that the benchmarks measure
+// the proxy, not the engine. cases answer the requests marked with
+// fakeengine.CaseHeader.
+func newBenchEngine(tb testing.TB, n int, cases map[string]fakeengine.Case) *fakeengine.Engine {
 	tb.Helper()
-	header, listBody := benchFixture(tb, "containers-list-all.http")
-	_, inspect := benchFixture(tb, "container-inspect-visible.http")
-	for _, k := range []string{"Date", "Content-Type", "Content-Length", "Transfer-Encoding"} {
-		header.Del(k)
-	}
-	var templates []json.RawMessage
-	if err := json.Unmarshal(listBody, &templates); err != nil || len(templates) == 0 {
-		tb.Fatalf("captured list: %v", err)
-	}
-	var insp struct{ Id, Name string }
-	if err := json.Unmarshal(inspect, &insp); err != nil {
-		tb.Fatalf("captured inspect: %v", err)
-	}
-	f := &benchEngine{
-		header: header, inspect: inspect, inspID: insp.Id, inspName: insp.Name,
-		byRef: make(map[string]int, 2*n), stop: make(chan struct{}),
-		Feeds: make(chan *benchEventFeed, 4), clock: time.Now(),
-	}
-
-	list := make([]byte, 0, n*1100)
-	list = append(list, '[')
-	for i := range n {
-		c := benchContainer{ID: benchID(i), Name: fmt.Sprintf("/bench-%05d", i), Visible: i%2 == 0}
-		c.labels = fmt.Sprintf(`{"com.docker.compose.project":"stack%d","com.docker.compose.service":"svc%d","com.docker.compose.version":"2.29.7"`, i%40, i)
-		if c.Visible {
-			c.labels += fmt.Sprintf(`,"homepage.group":"group%d","homepage.name":"Service %d"}`, i%7, i)
-		} else {
-			c.labels += `,"private":"yes"}`
-		}
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = benchAppendElement(tb, list, templates[i%len(templates)], c)
-		f.byRef[c.ID] = i
-		f.byRef[c.Name] = i
-		f.Containers = append(f.Containers, c)
-	}
-	f.List = append(list, "]\n"...)
-
-	sock := enginetest.TempSocket(tb)
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &http.Server{Handler: f, ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)}
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		close(f.stop)
-		_ = srv.Close()
+	return fakeengine.New(tb, fakeengine.Options{
+		Fixture:      fakeengine.LoadFixture(tb, "engine-20.10"),
+		World:        fakeengine.Generate(tb, n),
+		Cases:        cases,
+		NoRequestLog: true,
 	})
-	f.Host = "unix://" + sock
-	return f
-}
-
-// appendBenchElement appends a captured list element with c's Id, Names and
-// Labels in place of its own.
-func benchAppendElement(tb testing.TB, dst []byte, tmpl json.RawMessage, c benchContainer) []byte {
-	el := string(tmpl)
-	var orig struct{ Id string }
-	if err := json.Unmarshal(tmpl, &orig); err != nil {
-		tb.Fatal(err)
-	}
-	el = strings.Replace(el, `"Id":"`+orig.Id+`"`, `"Id":"`+c.ID+`"`, 1)
-	el = benchReplaceSpan(tb, el, `"Names":[`, ']', `"/`+c.Name[1:]+`"`)
-	el = benchReplaceSpan(tb, el, `"Labels":{`, '}', c.labels[1:len(c.labels)-1])
-	return append(dst, el...)
-}
-
-// replaceSpan replaces what lies between key and the next end byte.
-func benchReplaceSpan(tb testing.TB, s, key string, end byte, with string) string {
-	i := strings.Index(s, key)
-	if i < 0 {
-		tb.Fatalf("element has no %s", key)
-	}
-	i += len(key)
-	j := i + strings.IndexByte(s[i:], end)
-	return s[:i] + with + s[j:]
-}
-
-// inspectBody is the captured inspect answer rewritten for c.
-func (f *benchEngine) inspectBody(c benchContainer) []byte {
-	if b, ok := f.bodies.Load(c.ID); ok {
-		return b.([]byte)
-	}
-	s := strings.ReplaceAll(string(f.inspect), f.inspID, c.ID)
-	s = strings.Replace(s, `"Name":"`+f.inspName+`"`, `"Name":"`+c.Name+`"`, 1)
-	if i := strings.Index(s, `"Labels":{`); i >= 0 {
-		j := i + strings.IndexByte(s[i:], '}')
-		s = s[:i] + `"Labels":` + c.labels + s[j+1:]
-	}
-	b := []byte(s)
-	f.bodies.Store(c.ID, b)
-	return b
-}
-
-// trimVersion strips a leading /vX.Y from an API path.
-func benchTrimVersion(p string) string {
-	if !strings.HasPrefix(p, "/v") {
-		return p
-	}
-	i := strings.IndexByte(p[1:], '/')
-	if i < 0 {
-		return p
-	}
-	if _, err := strconv.ParseFloat(p[2:i+1], 64); err != nil {
-		return p
-	}
-	return p[i+1:]
-}
-
-func (f *benchEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	for k, v := range f.header {
-		h[k] = v
-	}
-	p := benchTrimVersion(r.URL.Path)
-	switch {
-	case p == "/_ping":
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
-		h.Set("Pragma", "no-cache")
-		if r.Method != http.MethodHead {
-			_, _ = io.WriteString(w, "OK")
-		}
-	case p == "/events" && r.Header.Get(benchEventsHeader) != "":
-		h.Set("Content-Type", "application/json")
-		fd := &benchEventFeed{Name: r.Header.Get(benchEventsHeader), Base: f.clock, Next: make(chan []byte)}
-		select {
-		case f.Feeds <- fd:
-		default:
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		fd.serve(w, r, f.stop)
-	case p == "/events":
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_ = http.NewResponseController(w).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-f.stop:
-		}
-	case p == "/containers/json":
-		f.Lists.Add(1)
-		h.Set("Content-Type", "application/json")
-		_, _ = w.Write(f.List) // larger than the write buffer: chunked, as the engine does
-	case strings.HasPrefix(p, "/containers/") && strings.HasSuffix(p, "/json"):
-		f.Inspects.Add(1)
-		ref := strings.TrimSuffix(strings.TrimPrefix(p, "/containers/"), "/json")
-		i, ok := f.byRef[ref]
-		if !ok {
-			i, ok = f.byRef["/"+ref]
-		}
-		h.Set("Content-Type", "application/json")
-		if !ok {
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = fmt.Fprintf(w, "{\"message\":\"No such container: %s\"}\n", ref)
-			return
-		}
-		_, _ = w.Write(f.inspectBody(f.Containers[i]))
-	default:
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = io.WriteString(w, "{\"message\":\"page not found\"}\n")
-	}
 }
 
 // ---------------------------------------------------------------- targets --
@@ -517,7 +229,7 @@ func benchCompare(b *testing.B, plain, proxy *benchTarget, path string, checkBod
 //     that is inspected.
 func BenchmarkSideBySide(b *testing.B) {
 	b.Run("fake", func(b *testing.B) {
-		f := newBenchEngine(b, 1000)
+		f := newBenchEngine(b, 1000, nil)
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
 		url, _ := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
@@ -527,7 +239,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		noLog := newBenchTarget(b, "proxy-no-audit-log", url)
 		url, _ = startBenchProxy(b, f.Host, benchFilters, map[string]string{"SCRUB_ENVS": "true"}, nil)
 		scrub := newBenchTarget(b, "proxy-scrub-envs", url)
-		visible := f.Containers[500]
+		visible := f.World().Containers()[500]
 		inspect := "/v1.41/containers/" + visible.Name[1:] + "/json"
 
 		for _, bc := range []struct {
@@ -539,7 +251,7 @@ func BenchmarkSideBySide(b *testing.B) {
 			{"inspect-scrub-envs", scrub},   // SCRUB_ENVS=true: the answer is read, rewritten, re-sent
 		} {
 			b.Run(bc.name, func(b *testing.B) {
-				before := f.Inspects.Load()
+				before := f.Inspects()
 				benchCompare(b, plain, bc.proxy, inspect, func(p, x int64) {
 					if bc.proxy != scrub && p != x {
 						b.Fatalf("inspect answers differ in size: %d vs %d", p, x)
@@ -547,7 +259,7 @@ func BenchmarkSideBySide(b *testing.B) {
 				})
 				b.StopTimer()
 				// Each request reached the upstream once; the index asked nothing.
-				if calls, reqs := f.Inspects.Load()-before, int64(2*(b.N+20)); calls != reqs {
+				if calls, reqs := f.Inspects()-before, int64(2*(b.N+20)); calls != reqs {
 					b.Errorf("upstream inspect calls = %d, want %d (one per request)", calls, reqs)
 				}
 			})
@@ -569,7 +281,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	})
 
 	b.Run("fake-10000", func(b *testing.B) {
-		f := newBenchEngine(b, 10000)
+		f := newBenchEngine(b, 10000, nil)
 		plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
 		url, _ := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 		filtered := newBenchTarget(b, "proxy", url)
@@ -696,19 +408,22 @@ func benchCreateContainers(b *testing.B, e *enginetest.Engine, key string, n int
 // added-p50-us / added-p99-us (proxy minus pass-through). Setup checks that
 // the proxy drops a hidden container's event and passes a visible one.
 func BenchmarkEventsLatency(b *testing.B) {
-	f := newBenchEngine(b, 100)
+	// Each stream is marked with its target's name.
+	f := newBenchEngine(b, 100, map[string]fakeengine.Case{"pass-through": fakeengine.EventStream, "proxy": fakeengine.EventStream})
 	plain := newBenchTarget(b, "pass-through", benchStartPassthrough(b, f.Host))
 	url, idx := startBenchProxy(b, f.Host, benchFilters, nil, nil)
 	proxied := newBenchTarget(b, "proxy", url)
-	visible, hidden := f.Containers[0], f.Containers[1]
+	visible, hidden := f.World().Containers()[0], f.World().Containers()[1]
 	if _, vis, ok := idx.Seen(visible.ID); !ok || !vis {
 		b.Fatalf("the index does not know %s as visible", visible.Name)
 	}
-	record := func(c benchContainer) []byte {
-		attrs := c.labels[:len(c.labels)-1] + `,"image":"sleeper:latest","name":"` + c.Name[1:] + `"}`
+	record := func(c fakeengine.Container) []byte {
+		attrs := map[string]string{"image": "sleeper:latest", "name": c.Name[1:]}
+		maps.Copy(attrs, c.Labels)
+		a, _ := json.Marshal(attrs)
 		return fmt.Appendf(nil, `{"status":"start","id":"%s","from":"sleeper:latest","Type":"container","Action":"start",`+
 			`"Actor":{"ID":"%s","Attributes":%s},"scope":"local","time":1795781742,"timeNano":%s}`+"\n",
-			c.ID, c.ID, attrs, benchStampMark)
+			c.ID, c.ID, a, fakeengine.StampMark)
 	}
 	visibleRec, hiddenRec := record(visible), record(hidden)
 
@@ -719,7 +434,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 	}
 	type stream struct {
 		name  string
-		feed  *benchEventFeed
+		feed  *fakeengine.Stream
 		lines chan line
 	}
 	open := func(t *benchTarget) *stream {
@@ -727,7 +442,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		req.Header.Set(benchEventsHeader, t.name)
+		req.Header.Set(fakeengine.CaseHeader, t.name)
 		resp, err := t.client.Do(req)
 		if err != nil {
 			b.Fatalf("%s: GET /events: %v", t.name, err)
@@ -737,14 +452,9 @@ func BenchmarkEventsLatency(b *testing.B) {
 			b.Fatalf("%s: GET /events: %s", t.name, resp.Status)
 		}
 		// The upstream request arrived before the answer's headers did.
-		var fd *benchEventFeed
-		select {
-		case fd = <-f.Feeds:
-		case <-time.After(10 * time.Second):
-			b.Fatalf("%s: the fake engine saw no events request", t.name)
-		}
-		if fd.Name != t.name {
-			b.Fatalf("feed %q opened for %q", fd.Name, t.name)
+		fd := f.Stream(b)
+		if fd.Case != t.name {
+			b.Fatalf("feed %q opened for %q", fd.Case, t.name)
 		}
 		s := &stream{name: t.name, feed: fd, lines: make(chan line, 4)}
 		go func() {
@@ -774,7 +484,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 	}
 	// one sends the visible container's event and returns its latency.
 	one := func(s *stream) time.Duration {
-		s.feed.Next <- visibleRec
+		s.feed.Send(visibleRec)
 		l := read(s)
 		if !bytes.Contains(l.text, []byte(visible.ID)) {
 			b.Fatalf("%s: got %.80q, want the visible container's event", s.name, l.text)
@@ -791,8 +501,8 @@ func BenchmarkEventsLatency(b *testing.B) {
 
 	// The pass-through passes both events; the proxy only the visible one.
 	for _, s := range []*stream{sp, sx} {
-		s.feed.Next <- hiddenRec
-		s.feed.Next <- visibleRec
+		s.feed.Send(hiddenRec)
+		s.feed.Send(visibleRec)
 		first := read(s)
 		if s == sp {
 			if !bytes.Contains(first.text, []byte(hidden.ID)) {
@@ -848,7 +558,7 @@ func BenchmarkEventsLatency(b *testing.B) {
 // use before; kept-heap-MB is what the result holds after a GC. (The index
 // then calls debug.FreeOSMemory; BenchmarkProcessRSS sees its effect.)
 func BenchmarkIndexInitialList(b *testing.B) {
-	f := newBenchEngine(b, 10000)
+	f := newBenchEngine(b, 10000, nil)
 	ep, err := config.ParseUpstream(f.Host)
 	if err != nil {
 		b.Fatal(err)
@@ -862,7 +572,7 @@ func BenchmarkIndexInitialList(b *testing.B) {
 	if _, err := list(); err != nil { // connection up
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(f.List)))
+	b.SetBytes(int64(len(f.World().List())))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := list(); err != nil {
@@ -876,8 +586,8 @@ func BenchmarkIndexInitialList(b *testing.B) {
 			b.Fatal(err)
 		}
 	}, func() { runtime.KeepAlive(got) })
-	if len(got) != len(f.Containers) {
-		b.Fatalf("listed %d containers, want %d", len(got), len(f.Containers))
+	if n := len(f.World().Containers()); len(got) != n {
+		b.Fatalf("listed %d containers, want %d", len(got), n)
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(kept)/(1<<20), "kept-heap-MB")
@@ -949,7 +659,8 @@ func BenchmarkListPath(b *testing.B) {
 	type reader struct{ io.Reader } // hide WriterTo, as a socket does
 	for _, n := range []int{1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			f := newBenchEngine(b, n)
+			f := newBenchEngine(b, n, nil)
+			list := f.World().List()
 			p, _ := benchLiveProxy(b, f.Host, benchFilters, nil, nil)
 			filterRun := func(dst io.Writer, src io.Reader) error {
 				_, err := rewrite.ContainerList(listElementWriter{p: p, dst: dst}, src, p.vis.ContainerSeq, 0)
@@ -960,15 +671,15 @@ func BenchmarkListPath(b *testing.B) {
 				return err
 			}
 			answer := func() *http.Response {
-				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(reader{bytes.NewReader(f.List)})}
+				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(reader{bytes.NewReader(list)})}
 			}
 			variants := []struct {
 				name string
 				run  func() error
 			}{
-				{"filter-only", func() error { return filterRun(io.Discard, reader{bytes.NewReader(f.List)}) }},
+				{"filter-only", func() error { return filterRun(io.Discard, reader{bytes.NewReader(list)}) }},
 				{"filter-only-match", func() error {
-					_, err := rewrite.ContainerList(io.Discard, reader{bytes.NewReader(f.List)}, benchFilters.Match, 0)
+					_, err := rewrite.ContainerList(io.Discard, reader{bytes.NewReader(list)}, benchFilters.Match, 0)
 					return err
 				}},
 				{"filterAnswer-copy", func() error { return benchDrain(answer(), copyRun) }},
@@ -994,7 +705,7 @@ func BenchmarkListPath(b *testing.B) {
 			})
 			for _, bc := range variants {
 				b.Run(bc.name, func(b *testing.B) {
-					b.SetBytes(int64(len(f.List)))
+					b.SetBytes(int64(len(list)))
 					b.ReportAllocs()
 					for b.Loop() {
 						if err := bc.run(); err != nil {
@@ -1030,7 +741,7 @@ func BenchmarkAuditLine(b *testing.B) {
 	r := httptest.NewRequest(http.MethodGet, "/v1.41/containers/web/json", nil)
 	r.RemoteAddr = "127.0.0.1:50000"
 	rec := &recorder{status: http.StatusOK, bytes: 3961}
-	id := benchID(1)
+	id := fakeengine.ID("dpf-bench-1")
 	for _, bc := range []struct {
 		name string
 		h    slog.Handler

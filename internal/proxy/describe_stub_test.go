@@ -7,16 +7,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dpf-dev/docker-proxy-filter/internal/fakeengine"
 )
 
 // A swarm with overlay networks cannot run on this machine's engine (no
 // bridge, no iptables), so a verbose network inspect with services is
 // checked against the FAKE engine.
 func TestVerboseNetworkInspectHidesHiddenServices(t *testing.T) {
-	f := newFakeEngine(t, fakeEngineOptions{services: []fakeService{
+	f := newFakeEngine(t, fakeengine.Options{Swarm: &fakeengine.Swarm{Services: []fakeengine.Service{
 		{ID: strings.Repeat("1", 25), Name: "web-svc", Labels: map[string]string{"fake.app": "1"}},
 		{ID: strings.Repeat("2", 25), Name: "secret-svc", Labels: map[string]string{"private": "1"}},
-	}})
+	}}})
 	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
 	h := p.sidecar.Handler
 	body := []byte(`{"Name":"ov","Containers":{},"Services":{"secret-svc":{"VIP":"10.0.0.2","Tasks":[{"Name":"secret-svc.1.abc"}]},"web-svc":{"VIP":"10.0.0.3","Tasks":[]}},"Scope":"swarm"}` + "\n")
@@ -39,8 +41,8 @@ func TestVerboseNetworkInspectHidesHiddenServices(t *testing.T) {
 // fakeDiskUsageByType answers /system/df with whatever sections ?type= asks
 // for, as an API >= 1.42 engine does (Engine 20.10 ignores type), and
 // records the query it saw.
-func fakeDiskUsageByType(seen *string) fakeCase {
-	return func(f *fakeEngine, w http.ResponseWriter, r *http.Request) {
+func fakeDiskUsageByType(seen *string) fakeengine.Case {
+	return func(f *fakeengine.Engine, w http.ResponseWriter, r *http.Request) {
 		*seen = r.URL.RawQuery
 		types := r.URL.Query()["type"]
 		want := func(t string) bool { return len(types) == 0 || slices.Contains(types, t) }
@@ -58,10 +60,10 @@ func fakeDiskUsageByType(seen *string) fakeCase {
 
 func TestDiskUsageByTypeRecountsFromVisibleContainers(t *testing.T) {
 	var seen string
-	f := newFakeEngine(t, fakeEngineOptions{api: "1.47", cases: map[string]fakeCase{"df": fakeDiskUsageByType(&seen)}})
+	f := newFakeEngine(t, fakeengine.Options{API: "1.47", Cases: map[string]fakeengine.Case{"df": fakeDiskUsageByType(&seen)}})
 	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/v1.47/system/df?type=image", nil)
-	req.Header.Set(fakeCaseHeader, "df")
+	req.Header.Set(fakeengine.CaseHeader, "df")
 	resp, err := p.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -83,16 +85,18 @@ func TestDiskUsageByTypeRecountsFromVisibleContainers(t *testing.T) {
 // engine cannot hold one in that state long enough to compare, so the FAKE
 // engine lists one.
 func TestInfoCountsRestartingContainersAsStopped(t *testing.T) {
-	info := func(f *fakeEngine, w http.ResponseWriter, r *http.Request) {
+	info := func(f *fakeengine.Engine, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"ID":"x","Containers":9,"ContainersRunning":5,"ContainersPaused":1,"ContainersStopped":3,"Images":1}`+"\n")
 	}
-	f := newFakeEngine(t, fakeEngineOptions{cases: map[string]fakeCase{"info": info}})
 	restarting := newFakeContainer("/fake-flappy", map[string]string{"fake.app": "flappy"})
 	restarting.State = "restarting"
 	paused := newFakeContainer("/fake-paused", map[string]string{"fake.app": "p"})
 	paused.State = "paused"
-	f.world = append(f.world, restarting, paused)
+	f := newFakeEngine(t, fakeengine.Options{
+		World: fakeengine.NewWorld(append(fakeWorld(), restarting, paused)...),
+		Cases: map[string]fakeengine.Case{"info": info},
+	})
 	p := startProxy(t, f.Host, proxyConfig{filters: fakeFilters()})
 	got := fakeDo(t, p, "GET", "/info", "info")
 	want := `{"ID":"x","Containers":4,"ContainersRunning":2,"ContainersPaused":1,"ContainersStopped":1,"Images":1}` + "\n"

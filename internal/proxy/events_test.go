@@ -1,65 +1,24 @@
 package proxy
 
+// Events replayed from Engine 29.7's captures (FAKE engine: the local
+// engine is 20.10) in each framing the client's Accept header selects
+// (json-seq, jsonl or the default), one record at a time: the fake sends the
+// first visible record and waits for the test to say it arrived before
+// sending the rest, so a proxy that buffered would fail the test.
+
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
+	"github.com/dpf-dev/docker-proxy-filter/internal/fakeengine"
 )
-
-// eventsFixtureEngine serves Engine 29.7's captured events in the framing
-// the client's Accept header selects (json-seq, jsonl or the default), one
-// record at a time: it sends the first record and waits for the test to
-// say it arrived before sending the rest, so a proxy that buffered would
-// fail the test. Everything else is the fixtureEngine's.
-type eventsFixtureEngine struct {
-	*fixtureEngine
-	streams  map[string]fixtureAnswer // by Accept media type
-	received chan struct{}            // the test read the first record
-}
-
-func (e *eventsFixtureEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if loc := fakeVersionPrefix.FindStringIndex(path); loc != nil {
-		path = path[loc[1]-1:]
-	}
-	if path != "/events" || r.URL.Query().Get("until") == "" {
-		e.fixtureEngine.ServeHTTP(w, r) // the index's own stream and the rest
-		return
-	}
-	a := e.streams["application/json"]
-	for _, mt := range []string{"application/json-seq", "application/jsonl"} {
-		if strings.Contains(r.Header.Get("Accept"), mt) {
-			a = e.streams[mt]
-		}
-	}
-	for k, v := range a.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(http.StatusOK)
-	records := splitRecords(a.Body)
-	for i, rec := range records {
-		_, _ = w.Write(rec)
-		_ = http.NewResponseController(w).Flush()
-		if i == firstVisibleRecord(records) {
-			select {
-			case <-e.received:
-			case <-time.After(5 * time.Second):
-				return // the proxy held the record back: the client never saw it
-			}
-		}
-	}
-}
 
 // splitRecords cuts a captured stream after each newline (json-seq records
 // start with 0x1E and end with a newline too).
@@ -102,6 +61,23 @@ func visibleInCapture(rec []byte) bool {
 	return true
 }
 
+// replayRecords sends the records one by one, and waits after the first
+// visible one until the test has received it.
+func replayRecords(s *fakeengine.Stream, records [][]byte, received <-chan struct{}) {
+	for i, rec := range records {
+		s.Send(rec)
+		if i == firstVisibleRecord(records) {
+			select {
+			case <-received:
+			case <-time.After(5 * time.Second):
+				s.End() // the proxy held the record back: the client never saw it
+				return
+			}
+		}
+	}
+	s.End()
+}
+
 func firstVisibleRecord(records [][]byte) int {
 	for i, rec := range records {
 		if typ, name, _ := recordEvent(rec); typ == "container" && strings.HasPrefix(name, "web-a") {
@@ -112,40 +88,24 @@ func firstVisibleRecord(records [][]byte) int {
 }
 
 func TestFixtureEventsKeepFramingAndFlushEachEvent(t *testing.T) {
-	fx := newFixtureEngine(t, "engine-29.7", nil)
-	e := &eventsFixtureEngine{fixtureEngine: fx, streams: map[string]fixtureAnswer{}}
+	fx := fakeengine.LoadFixture(t, "engine-29.7")
+	f := fakeengine.New(t, fakeengine.Options{Fixture: fx, Cases: map[string]fakeengine.Case{"replay": fakeengine.EventStream}})
+	streams := map[string]fakeengine.Answer{}
 	for mt, name := range map[string]string{"application/json": "events-default", "application/json-seq": "events-json-seq", "application/jsonl": "events-jsonl"} {
-		e.streams[mt] = readFixture(t, "engine-29.7", name)
+		streams[mt] = fx.Answer(t, name)
 	}
-	sockDir, err := os.MkdirTemp("", "dpf-ev-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	l, err := net.Listen("unix", filepath.Join(sockDir, "e.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(e)
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	host := "unix://" + l.Addr().String()
-
 	cfg, err := config.Load(func(k string) string { return map[string]string{"CONTAINER_LABELS": "homepage"}[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, host, proxyConfig{filters: cfg.Criteria})
-	hiddenIDs := map[string]bool{fx.container("db-b").ID: true, fx.container("net-hid").ID: true}
+	p := startProxy(t, f.Host, proxyConfig{filters: cfg.Criteria})
+	hiddenIDs := map[string]bool{f.World().Container(t, "db-b").ID: true, f.World().Container(t, "net-hid").ID: true}
 
 	for _, tc := range []struct{ accept string }{{""}, {"application/json-seq"}, {"application/jsonl"}} {
 		t.Run("accept "+tc.accept, func(t *testing.T) {
-			e.received = make(chan struct{})
-			captured := e.streams["application/json"]
+			captured := streams["application/json"]
 			if tc.accept != "" {
-				captured = e.streams[tc.accept]
+				captured = streams[tc.accept]
 			}
 			var want bytes.Buffer
 			for _, rec := range splitRecords(captured.Body) {
@@ -166,11 +126,14 @@ func TestFixtureEventsKeepFramingAndFlushEachEvent(t *testing.T) {
 			if tc.accept != "" {
 				req.Header.Set("Accept", tc.accept)
 			}
+			req.Header.Set(fakeengine.CaseHeader, "replay")
 			resp, err := p.HTTP.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
+			received := make(chan struct{})
+			go replayRecords(f.Stream(t), splitRecords(captured.Body), received)
 			if ct := resp.Header.Get("Content-Type"); ct != captured.Header.Get("Content-Type") {
 				t.Errorf("Content-Type = %q, want the engine's %q", ct, captured.Header.Get("Content-Type"))
 			}
@@ -188,7 +151,7 @@ func TestFixtureEventsKeepFramingAndFlushEachEvent(t *testing.T) {
 					t.Fatalf("stream ended early: %v (got %q)", err, got.String())
 				}
 			}
-			close(e.received)
+			close(received)
 			rest, _ := io.ReadAll(br)
 			got.Write(rest)
 
