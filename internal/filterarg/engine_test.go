@@ -78,8 +78,16 @@ func TestEngineAgrees(t *testing.T) {
 				Message string `json:"message"`
 			}
 			_ = json.Unmarshal(data, &msg)
-			_, perr := Parse(raw)
-			if got, want := perr != nil, rejectedByFromJSON(resp.StatusCode, msg.Message); got != want {
+			args, perr := Parse(raw)
+			want := rejectedByFromJSON(resp.StatusCode, msg.Message)
+			if _, emptyKey := args[""]; perr == nil && emptyKey && msg.Message == "invalid filter" {
+				// Engine 29 names the key its list route does not accept
+				// in the message, which for an empty key leaves the bare
+				// "invalid filter" FromJSON also uses (20.10 says
+				// "Invalid filter ''"). The key check, not FromJSON.
+				want = false
+			}
+			if got := perr != nil; got != want {
 				t.Errorf("Parse(%q) error = %v; engine answered %d %s", raw, perr, resp.StatusCode, msg.Message)
 			}
 		})
