@@ -243,13 +243,13 @@ func streams(rt *route.Route, r *http.Request) bool {
 	if rt.Spec == nil {
 		return false
 	}
-	q := r.URL.Query()
 	switch rt.Name() {
 	case "SystemEvents", "ContainerAttach", "ContainerAttachWebsocket", "ExecStart":
 		return true
 	case "ContainerLogs", "ServiceLogs", "TaskLogs":
-		return queryBool(q.Get("follow"))
+		return queryBool(r.URL.Query().Get("follow"))
 	case "ContainerStats":
+		q := r.URL.Query()
 		return !q.Has("stream") || queryBool(q.Get("stream"))
 	}
 	return false
