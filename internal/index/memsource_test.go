@@ -15,7 +15,7 @@ import (
 // memSource is an in-memory stand-in for the engine, for testing the
 // index's logic (resolution order, caching, resync) with exact control over
 // IDs and failures. Behaviour against a real engine is tested with the real
-// engine in index_engine_test.go and the proxy's tests.
+// engine in engine_test.go and the proxy's tests.
 type memSource struct {
 	mu         sync.Mutex
 	containers map[string]upstream.Container // by ID
