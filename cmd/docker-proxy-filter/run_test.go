@@ -204,4 +204,10 @@ func TestUpstreamDownAnswers502AndKeepsServing(t *testing.T) {
 			t.Errorf("GET %s with the upstream down = %d %s, want a JSON 502", path, resp.StatusCode, body.String())
 		}
 	}
+	// The image's HEALTHCHECK: unhealthy while clients cannot reach the
+	// engine through the proxy (the README promises it).
+	err := healthcheck(ctx, envMap(map[string]string{"LISTEN": addr}))
+	if err == nil || !strings.Contains(err.Error(), "502") {
+		t.Errorf("healthcheck with the upstream down = %v, want a failure naming the 502", err)
+	}
 }

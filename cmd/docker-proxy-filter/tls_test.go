@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,6 +125,26 @@ func TestBinaryOverTLSUpstream(t *testing.T) {
 	hc.Env = append(os.Environ(), "PROXY_URL=tcp://"+e.Addr, "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH="+e.CertDir, "LISTEN="+addr)
 	if out, err := hc.CombinedOutput(); err != nil {
 		t.Errorf("healthcheck with a TLS upstream: %v\n%s", err, out)
+	}
+
+	// https:// reaches the same engine: TLS always, the server verified
+	// against ca.pem of DOCKER_CERT_PATH, the client certificate sent.
+	httpsAddr, httpsLogs := startBinary(t,
+		"PROXY_URL=https://"+e.Addr, "DOCKER_CERT_PATH="+e.CertDir, "CONTAINER_LABELS="+label)
+	enginetest.Eventually(t, 10*time.Second, "index live over https://", func() bool {
+		return strings.Contains(httpsLogs.String(), "container index is live")
+	})
+	if !strings.Contains(httpsLogs.String(), "tls (verify, ca "+filepath.Join(e.CertDir, "ca.pem")) {
+		t.Errorf("the https:// start-up line does not say it verifies against ca.pem:\n%s", httpsLogs)
+	}
+	out, stderr, err = e.Docker(t, "tcp://"+httpsAddr, "ps", "-a", "--format", "{{.Names}}")
+	if got := strings.Fields(out); err != nil || len(got) != 2 || !slices.Contains(got, visible.Name) || !slices.Contains(got, visible2.Name) {
+		t.Errorf("docker ps -a through the https:// proxy = %q, %v (%s); want only %s and %s", out, err, stderr, visible.Name, visible2.Name)
+	}
+	hs, hb = get(t, httpsAddr, "/containers/"+hidden.Name+"/json")
+	ms, mb = get(t, httpsAddr, "/containers/"+missing+"/json")
+	if hs != http.StatusNotFound || strings.ReplaceAll(hb, hidden.Name, missing) != mb || ms != hs {
+		t.Errorf("over https://: hidden container = %d %q, nonexistent = %d %q; want the same 404", hs, hb, ms, mb)
 	}
 }
 

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 )
 
@@ -160,37 +158,5 @@ func TestWrapDialWithoutTLSIsIdentity(t *testing.T) {
 	_, _ = s.WrapDial(dial)(context.Background(), "unix", "/x")
 	if !called {
 		t.Error("WrapDial without TLS did not call the dialer it wraps")
-	}
-}
-
-func TestSDKOptions(t *testing.T) {
-	w := newWorld(t)
-	addr := tlsServer(t, w.ca, w.ca)
-	s, err := Load("tcp://"+addr, env(map[string]string{EnvTLSVerify: "1", EnvCertPath: enginetest.CertDir(t, w.ca.PEM, w.client.Cert, w.client.Key)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(s.SDKOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	p, err := c.Ping(ctx, client.PingOptions{})
-	if err != nil {
-		t.Fatalf("SDK ping over TLS: %v", err)
-	}
-	if p.APIVersion != "1.41" {
-		t.Errorf("ping API version %q, want 1.41", p.APIVersion)
-	}
-	// The SDK's raw dialer (hijacked streams, streamed lists) dials TLS too.
-	conn, err := c.Dialer()(ctx)
-	if err != nil {
-		t.Fatalf("SDK dialer: %v", err)
-	}
-	defer conn.Close()
-	if _, ok := conn.(*tls.Conn); !ok {
-		t.Errorf("SDK dialer gave %T, want *tls.Conn", conn)
 	}
 }

@@ -34,13 +34,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/moby/moby/client"
 )
 
 // Environment variables, as the docker CLI names them.
@@ -261,23 +258,4 @@ func (s Settings) WrapDial(dial DialFunc) DialFunc {
 		}
 		return conn, nil
 	}
-}
-
-// SDKOptions point the Docker SDK at the upstream with these settings; pass
-// them to client.New before options of your own (a later WithHTTPClient
-// would replace the TLS transport):
-//
-//	c, err := client.New(append(settings.SDKOptions(), client.WithAPIVersionNegotiation())...)
-//
-// With TLS, the SDK talks https to Host, and its Dialer (used for hijacked
-// streams and raw list streaming) dials TLS with the same configuration.
-func (s Settings) SDKOptions() []client.Opt {
-	var opts []client.Opt
-	if s.TLS != nil {
-		opts = append(opts, client.WithHTTPClient(&http.Client{
-			Transport:     &http.Transport{TLSClientConfig: s.TLS.Clone()},
-			CheckRedirect: client.CheckRedirect,
-		}))
-	}
-	return append(opts, client.WithHost(s.Host))
 }
