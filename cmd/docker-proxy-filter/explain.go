@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/config"
@@ -57,7 +58,7 @@ func explainCommand(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("explain: list swarm services at %s: %w", cfg.Upstream, err)
 	}
 	report := explain.Build(&cfg.Criteria, containersOf(listed), servicesOf(services))
-	if err := agreeWithTheProxy(ctx, report, cfg, up, listed, services); err != nil {
+	if err := agreeWithTheProxy(ctx, report, cfg, listed, services); err != nil {
 		return err
 	}
 
@@ -69,7 +70,7 @@ func explainCommand(ctx context.Context, args []string, getenv func(string) stri
 		if err := enc.Encode(entries); err != nil {
 			return err
 		}
-		for _, w := range append(cfg.Warnings, warningMessages(report)...) {
+		for _, w := range append(warningMessages(report), configOnlyWarnings(cfg, report)...) {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
 		return nil
@@ -78,19 +79,40 @@ func explainCommand(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	fmt.Fprintf(stdout, "\nAPI areas and actions: %s\n", accessLine(cfg))
-	for _, w := range cfg.Warnings {
+	for _, w := range configOnlyWarnings(cfg, report) {
 		fmt.Fprintln(stdout, "configuration warning:", w)
 	}
 	return nil
+}
+
+// configOnlyWarnings are the configuration's warnings the report does not
+// already give (both say when every container is visible).
+func configOnlyWarnings(cfg config.Config, r explain.Report) []string {
+	var out []string
+	for _, w := range cfg.Warnings {
+		if !slices.Contains(warningMessages(r), w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// listedServices is a ServiceLister that answers with the services explain
+// listed, so the rule decides on the same list the report explains: a
+// second call could see a service created in between and disagree.
+type listedServices []upstream.Service
+
+func (l listedServices) Services(context.Context) ([]upstream.Service, bool, error) {
+	return l, true, nil
 }
 
 // agreeWithTheProxy checks every verdict of the report against the
 // visibility rule the proxy itself decides with. The report explains; the
 // rule decides; a disagreement is a bug, and saying so beats a wrong
 // explanation.
-func agreeWithTheProxy(ctx context.Context, r explain.Report, cfg config.Config, up *upstream.Client, listed []upstream.Container, services []upstream.Service) error {
+func agreeWithTheProxy(ctx context.Context, r explain.Report, cfg config.Config, listed []upstream.Container, services []upstream.Service) error {
 	criteria := cfg.Criteria
-	rule := visibility.New(&criteria, up)
+	rule := visibility.New(&criteria, listedServices(services))
 	rule.RefreshServices(ctx)
 	verdicts := make(map[string]bool, len(r.Containers)+len(r.Services))
 	for _, e := range r.Containers {
