@@ -61,7 +61,8 @@ Environment:
   SHUTDOWN_TIMEOUT  5s                               how long SIGTERM/SIGINT may take: requests in
                                                      flight get it to finish, streams still open
                                                      (events, logs -f, attach) are cut near its end
-  LOG_LEVEL         info                             debug, info, warn or error
+  LOG_LEVEL         info                             debug, info, warn or error (haproxy's notice reads
+                                                     as info; err, crit, alert, emerg as error)
   LOG_FORMAT        text                             text (coloured on a terminal) or json; in
                                                      json, durations are in seconds (a float)
   INDEX_CAPACITY    65536                            containers the live index remembers (LRU); misses
@@ -86,8 +87,16 @@ API areas and actions (LinuxServer docker-socket-proxy variables, same meaning;
 none set: READ_ONLY alone decides writes; any set: these decide, and READ_ONLY,
 if set too, must agree):
 `)
+	libpod := 0
 	for _, v := range access.Variables() {
+		if strings.HasPrefix(v.Name, "LIBPOD_") {
+			libpod++ // one row for them all, below
+			continue
+		}
 		fmt.Fprintf(&b, "  %-18s %-21s %s\n", v.Name, v.Default, v.Meaning)
 	}
+	fmt.Fprintf(&b, "  %-18s %-21s %s\n", "LIBPOD_*", "0 (PING, VERSION: 1)",
+		fmt.Sprintf("Podman-native API (%d switches, LinuxServer's names), not served by this proxy:", libpod))
+	fmt.Fprintf(&b, "  %-18s %-21s %s\n", "", "", "1 is a configuration error, except LIBPOD_PING and LIBPOD_VERSION (allow nothing)")
 	return b.String()
 }

@@ -55,3 +55,29 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeDocumentsNoOtherVariable: the other way round, every variable
+// row of the README's tables is one the proxy reads, so the README cannot
+// promise a setting that does nothing.
+func TestReadmeDocumentsNoOtherVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{"LIBPOD_*": true}
+	for _, v := range Variables {
+		known[v] = true
+	}
+	for _, v := range access.Variables() {
+		known[v.Name] = true
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([A-Z][A-Z0-9_]*\\*?)`").FindAllStringSubmatch(string(readme), -1)
+	if len(rows) < len(Variables) {
+		t.Fatalf("found %d variable rows in the README, fewer than the %d variables: the pattern is stale", len(rows), len(Variables))
+	}
+	for _, m := range rows {
+		if !known[m[1]] {
+			t.Errorf("the README has a row for %s, which the proxy does not read", m[1])
+		}
+	}
+}
