@@ -66,6 +66,24 @@ func (p Policy) Decide(method string, rt *route.Route) Verdict {
 	return p.deny(method, c)
 }
 
+// DecideStartHostConfig decides a container start whose body the engine
+// applies as the container's new HostConfig (below API 1.24: binds,
+// privileges, namespaces). That changes the container as a create would,
+// so ALLOW_START, which allows starting, does not cover it: it needs
+// CONTAINERS=1 and POST=1. LinuxServer's haproxy, which never reads the
+// body, lets ALLOW_START through; this is a deliberate difference. Call it
+// after Decide allowed the start.
+func (p Policy) DecideStartHostConfig(method string, rt *route.Route) Verdict {
+	if !p.active {
+		return Verdict{Allow: true}
+	}
+	c := class{category: swContainers, write: true, display: "/containers/{id}/start with a HostConfig body (API < 1.24)"}
+	if p.on[swContainers] && p.on[swPost] {
+		return Verdict{Allow: true, Message: "allowed by " + setList([]sw{swContainers, swPost})}
+	}
+	return p.deny(method, c)
+}
+
 // deny builds the verdict for a denied request: the smallest set of switches
 // that would let it through, the action switch alone for container actions.
 func (p Policy) deny(method string, c class) Verdict {

@@ -133,6 +133,33 @@ func TestDecideWithoutRouteDenies(t *testing.T) {
 	}
 }
 
+// TestStartWithHostConfigNeedsWhatACreateNeeds: a start body the engine
+// applies as HostConfig (API < 1.24) is not covered by ALLOW_START.
+func TestStartWithHostConfigNeedsWhatACreateNeeds(t *testing.T) {
+	rt := mustParse(t, "POST", "/v1.23/containers/web/start")
+	for _, tt := range []struct {
+		env   map[string]string
+		allow bool
+		msg   string
+	}{
+		{map[string]string{"ALLOW_START": "1"}, false, "denied: set CONTAINERS=1 and POST=1 to allow POST /containers/{id}/start with a HostConfig body (API < 1.24)"},
+		{map[string]string{"ALLOW_START": "1", "CONTAINERS": "1"}, false, "denied: set POST=1 to allow POST /containers/{id}/start with a HostConfig body (API < 1.24)"},
+		{map[string]string{"CONTAINERS": "1", "POST": "1"}, true, "allowed by CONTAINERS=1 and POST=1"},
+	} {
+		p := policy(t, tt.env)
+		if v := p.Decide("POST", &rt); !v.Allow && tt.env["ALLOW_START"] == "1" {
+			t.Errorf("%v: Decide denied the start itself: %+v", tt.env, v)
+		}
+		if v := p.DecideStartHostConfig("POST", &rt); v.Allow != tt.allow || v.Message != tt.msg {
+			t.Errorf("%v: DecideStartHostConfig = %+v, want allow=%v %q", tt.env, v, tt.allow, tt.msg)
+		}
+	}
+	var inactive Policy
+	if v := inactive.DecideStartHostConfig("POST", &rt); !v.Allow {
+		t.Errorf("inactive policy: %+v, want allow (READ_ONLY decides then)", v)
+	}
+}
+
 func TestInactivePolicyAllowsEverything(t *testing.T) {
 	var p Policy // the zero Policy, as for an unset environment
 	for _, s := range samples(t) {

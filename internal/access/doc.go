@@ -42,6 +42,11 @@
 //     is a GET, but the engine runs an attach that writes to the container's
 //     stdin. LinuxServer lets it through with CONTAINERS=1 and POST=0. This
 //     proxy's READ_ONLY treats it as a write too.
+//   - A container start whose body the engine applies as the container's new
+//     HostConfig (API < 1.24, a body over 7 bytes or chunked) needs
+//     CONTAINERS=1 and POST=1, what a create needs: ALLOW_START alone would
+//     let a client bind host directories into a container or make it
+//     privileged. LinuxServer, which never reads bodies, lets it through.
 //   - OPTIONS (answered by the engine on any path, running nothing) needs
 //     POST=1 and is decided on the route the same path names for another
 //     method; a path no other method routes is decided by its exact first

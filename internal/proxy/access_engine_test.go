@@ -107,3 +107,63 @@ func statusOf(t *testing.T, p *testProxy, method, target string) rawResponse {
 	}
 	return got
 }
+
+// TestEngineAllowStartDoesNotRewriteHostConfig: below API 1.24 the engine
+// applies a start body as the container's new HostConfig (binds,
+// privileges, namespaces), which is a change of the container, not a start.
+// ALLOW_START alone must not let it through (an outside attack bound a
+// host directory into a visible container with it); CONTAINERS=1 and
+// POST=1 do, and a short body the engine ignores still starts.
+func TestEngineAllowStartDoesNotRewriteHostConfig(t *testing.T) {
+	e := enginetest.Require(t)
+	if !e.ServesAPI(t, "1.23") {
+		t.Skip("this engine no longer serves API 1.23, where a start body is a HostConfig (Engine 25 and later refuse the version)")
+	}
+	key := enginetest.UniqueName(t, "k")
+	hostDir := t.TempDir()
+	binds := `{"Binds":["` + hostDir + `:/host"]}`
+	header := http.Header{"Content-Type": {"application/json"}}
+	boundDirs := func(id string) []string { return e.Inspect(t, id).HostConfig.Binds }
+
+	startOnly := startProxyEnv(t, e.Host, map[string]string{"CONTAINER_LABELS": key, "ALLOW_START": "1"})
+	c := e.Run(t, enginetest.RunSpec{Labels: map[string]string{key: "x"}, NoStart: true, Cmd: []string{"sleep", "60"}})
+	got := rawDo(t, startOnly.Host, "POST", "/v1.23/containers/"+c.Name+"/start", strings.NewReader(binds), header)
+	if got.Status != http.StatusForbidden || !strings.Contains(got.Body, "set CONTAINERS=1 and POST=1 to allow POST /containers/{id}/start with a HostConfig body") {
+		t.Errorf("ALLOW_START=1, v1.23 start with Binds = %d %s; want 403 naming CONTAINERS=1 and POST=1", got.Status, got.Body)
+	}
+	if b := boundDirs(c.ID); len(b) != 0 || e.Inspect(t, c.ID).State.Running {
+		t.Errorf("the denied start reached the engine: Binds %v, running %v", b, e.Inspect(t, c.ID).State.Running)
+	}
+	// Chunked (unknown length) is applied by the engine too.
+	chunked, err := http.NewRequest("POST", startOnly.URL+"/v1.23/containers/"+c.Name+"/start", io.MultiReader(strings.NewReader(binds)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked.Header.Set("Content-Type", "application/json")
+	resp, err := startOnly.HTTP.Do(chunked) // a reader of unknown length goes chunked
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(boundDirs(c.ID)) != 0 {
+		t.Errorf("ALLOW_START=1, chunked v1.23 start body = %d, Binds %v; want 403 and no change", resp.StatusCode, boundDirs(c.ID))
+	}
+	// What a start is allowed: no body, or one the engine ignores.
+	if got := rawDo(t, startOnly.Host, "POST", "/v1.23/containers/"+c.Name+"/start", strings.NewReader("{}"), header); got.Status != http.StatusNoContent {
+		t.Errorf("ALLOW_START=1, v1.23 start with {} = %d %s; want 204", got.Status, got.Body)
+	}
+	if b := boundDirs(c.ID); len(b) != 0 {
+		t.Errorf("an ignored body changed Binds: %v", b)
+	}
+
+	// With CONTAINERS=1 and POST=1 (what a create needs) it passes, and the
+	// engine does apply it: the rule guards something real.
+	full := startProxyEnv(t, e.Host, map[string]string{"CONTAINER_LABELS": key, "CONTAINERS": "1", "POST": "1"})
+	c2 := e.Run(t, enginetest.RunSpec{Labels: map[string]string{key: "y"}, NoStart: true, Cmd: []string{"sleep", "60"}})
+	if got := rawDo(t, full.Host, "POST", "/v1.23/containers/"+c2.Name+"/start", strings.NewReader(binds), header); got.Status != http.StatusNoContent {
+		t.Errorf("CONTAINERS=1 POST=1, v1.23 start with Binds = %d %s; want 204", got.Status, got.Body)
+	}
+	if b := boundDirs(c2.ID); len(b) != 1 {
+		t.Errorf("the engine did not apply the v1.23 start body (Binds %v): the threat this test guards against is gone, revisit it", b)
+	}
+}

@@ -53,6 +53,14 @@ func (v apiVersion) less(w apiVersion) bool {
 // v is the request's version.
 func (v apiVersion) plainTextErrors() bool { return v.atMost(1, 23) }
 
+// startBodyIsHostConfig: below API 1.24 the engine applies the body of a
+// container start as the container's new HostConfig when it is longer than
+// 7 bytes or of unknown length (chunked); a shorter one it ignores. v is
+// the request's version.
+func (v apiVersion) startBodyIsHostConfig(contentLength int64) bool {
+	return v.atMost(1, 23) && (contentLength > 7 || contentLength < 0)
+}
+
 // copyRouteRemoved: POST /containers/{id}/copy errors out (an empty 404)
 // from API 1.24. v is the request's version; unversioned is the newest.
 func (v apiVersion) copyRouteRemoved() bool { return v == "" || !v.atMost(1, 23) }

@@ -182,7 +182,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// everything), decided on the engine's route, as the socket proxy
 		// in front of an engine would: before the engine looks at anything,
 		// its API version included. Visibility applies on top.
-		if v := p.access.Decide(r.Method, &rt); !v.Allow {
+		v := p.access.Decide(r.Method, &rt)
+		if v.Allow && rt.Op() == route.OpContainerStart && apiVersion(rt.Version).startBodyIsHostConfig(r.ContentLength) {
+			v = p.access.DecideStartHostConfig(r.Method, &rt)
+		}
+		if !v.Allow {
 			x.audit.reason = v.Message
 			x.fail(http.StatusForbidden, v.Message)
 			return
