@@ -252,7 +252,10 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 	enginetest.Eventually(t, 2*time.Second, "the new visible container is indexed", func() bool {
 		return rawDo(t, s.proxy.Host, "GET", "/containers/"+name+"/json", nil, nil).Status == http.StatusOK
 	})
-	for _, target := range []string{"/containers/" + name + "/json", "/v1.41/containers/" + vc.ID + "/json", "/containers/json?all=1", "/containers/" + s.visible.Name + "/json"} {
+	if df := rawDo(t, s.e.Host, "GET", "/system/df", nil, nil); !strings.Contains(df.Body, "/"+linker+"/backend") {
+		t.Fatalf("test premise: the engine's /system/df names the hidden linker in the visible container's Names: %.300s", df.Body)
+	}
+	for _, target := range []string{"/containers/" + name + "/json", "/v1.41/containers/" + vc.ID + "/json", "/containers/json?all=1", "/containers/" + s.visible.Name + "/json", "/system/df", "/v1.24/system/df?type=container"} {
 		got := rawDo(t, s.proxy.Host, "GET", target, nil, nil)
 		for _, secret := range []string{s.hidden.Name, s.hidden.ID[:12], linker} {
 			if strings.Contains(got.Body, secret) {

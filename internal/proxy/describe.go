@@ -107,7 +107,7 @@ func (p *Proxy) serveDiskUsage(x *exchange) {
 		rawQuery = q.Encode()
 	}
 	x.describe(rawQuery, func(b []byte) ([]byte, error) {
-		out, err := rewrite.DiskUsage(b, keep)
+		out, err := rewrite.DiskUsageRewriting(b, keep, p.containerSummary)
 		if err != nil {
 			return nil, err
 		}

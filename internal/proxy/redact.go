@@ -267,6 +267,23 @@ func (p *Proxy) redactHexRuns(b []byte) []byte {
 // or name) and legacy link aliases "/<hidden linker>/<alias>" in its Names.
 // The list filter writes each element whole (possibly after its "[" or
 // "," separator), so no reference spans two writes.
+// containerSummary rewrites one container summary (an element of GET
+// /containers/json, or of the container lists of /system/df) so that it
+// names no hidden container: a hidden container it joined (NetworkMode
+// container:<id>) and the legacy link alias a hidden linker adds to Names.
+// elem must be one complete JSON object; when nothing changes the result
+// is elem itself.
+func (p *Proxy) containerSummary(elem []byte) []byte {
+	out := elem
+	if bytes.Contains(out, []byte(`"container:`)) {
+		if clean, err := rewrite.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err == nil {
+			out = clean
+		}
+		out = p.redactHexRuns(out)
+	}
+	return rewrite.DropHiddenAliases(out, p.index.HiddenName)
+}
+
 type listElementWriter struct {
 	p   *Proxy
 	dst interface{ Write([]byte) (int, error) }
@@ -280,14 +297,7 @@ func (w listElementWriter) Write(b []byte) (int, error) {
 	if len(elem) == 0 || elem[0] != '{' {
 		return w.dst.Write(b)
 	}
-	out := elem
-	if bytes.Contains(out, []byte(`"container:`)) {
-		if clean, err := rewrite.RedactInspectRefs(out, w.p.index.HiddenRef, hiddenPlaceholder); err == nil {
-			out = clean
-		}
-		out = w.p.redactHexRuns(out)
-	}
-	out = rewrite.DropHiddenAliases(out, w.p.index.HiddenName)
+	out := w.p.containerSummary(elem)
 	if &out[0] == &elem[0] && len(out) == len(elem) {
 		return w.dst.Write(b)
 	}

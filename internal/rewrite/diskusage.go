@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"github.com/dpf-dev/docker-proxy-filter/internal/jsonscan"
 )
 
@@ -67,11 +68,19 @@ var ErrNoContainerList = malformed("system df: container-derived figures without
 // the wrong types, gives an error wrapping ErrMalformed; ErrNoContainerList
 // when there is no container list to recount from.
 func DiskUsage(body []byte, keepContainer func(id string) bool) ([]byte, error) {
+	return DiskUsageRewriting(body, keepContainer, nil)
+}
+
+// DiskUsageRewriting is DiskUsage that also passes each kept container
+// summary through element, which returns it as it is or rewritten: the
+// summaries have the shape of GET /containers/json elements and need what
+// those need (a hidden linker's alias in Names, say). nil changes nothing.
+func DiskUsageRewriting(body []byte, keepContainer func(id string) bool, element func(summary []byte) []byte) ([]byte, error) {
 	ms, err := topMembers(body)
 	if err != nil {
 		return nil, scanErr("system df", err)
 	}
-	d := &diskUsage{e: &editor{body: body}, keep: keepContainer}
+	d := &diskUsage{e: &editor{body: body}, keep: keepContainer, element: element}
 	for _, m := range ms {
 		switch {
 		case jsonscan.KeyEqualFold(m.key, "Containers"):
@@ -96,8 +105,9 @@ func DiskUsage(body []byte, keepContainer func(id string) bool) ([]byte, error) 
 
 // diskUsage is the state of one DiskUsage call.
 type diskUsage struct {
-	e    *editor
-	keep func(string) bool
+	e       *editor
+	keep    func(string) bool
+	element func([]byte) []byte // nil: kept summaries pass as they are
 
 	// Top-level members by kind (repeated keys are all rewritten).
 	legacy, images, volumes, ctrUsage, imgUsage, volUsage []member
@@ -264,6 +274,12 @@ func (d *diskUsage) filterContainers(m member, depth int, usage bool) ([]dfConta
 		}
 		cs[k].hidden = d.keep != nil && !d.keep(cs[k].id)
 		drop[k] = cs[k].hidden
+		if !drop[k] && d.element != nil {
+			summary := b[el.start:el.end]
+			if out := d.element(summary); !bytes.Equal(out, summary) {
+				d.e.replace(el.start, el.end, string(out))
+			}
+		}
 	}
 	if !usage || countVisible(cs) > 0 || len(cs) == 0 {
 		d.e.dropItems(els, drop)

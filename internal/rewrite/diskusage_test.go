@@ -171,6 +171,31 @@ func TestDiskUsage(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
+// TestDiskUsageRewritingKeptSummaries: each kept container summary, in both
+// lists, goes through the element rewriter; hidden ones are dropped unseen.
+func TestDiskUsageRewritingKeptSummaries(t *testing.T) {
+	a := `{"Id":"a","Names":["/web","/hidden/alias"],"State":"running"}`
+	b := `{"Id":"b","Names":["/hidden"],"State":"running"}`
+	var seen []string
+	element := func(summary []byte) []byte {
+		seen = append(seen, string(summary))
+		return []byte(strings.Replace(string(summary), `,"/hidden/alias"`, "", 1))
+	}
+	in := `{"Containers":[` + a + `,` + b + `],"ContainerUsage":{"ActiveCount":2,"Items":[` + b + `,` + a + `],"TotalCount":2}}`
+	got, err := DiskUsageRewriting([]byte(in), func(id string) bool { return id == "a" }, element)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := `{"Id":"a","Names":["/web"],"State":"running"}`
+	want := `{"Containers":[` + clean + `],"ContainerUsage":{"ActiveCount":1,"Items":[` + clean + `],"TotalCount":1}}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if len(seen) != 2 || seen[0] != a || seen[1] != a {
+		t.Errorf("element saw %q, want the kept summary once per list", seen)
+	}
+}
+
 func TestDiskUsageNoContainerList(t *testing.T) {
 	for _, in := range []string{
 		`{"Images":[{"Containers":2,"Id":"i1"}]}`,
