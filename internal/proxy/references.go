@@ -86,6 +86,13 @@ func (p *Proxy) serveNetworkAttach(x *exchange) {
 func (p *Proxy) serveCommit(x *exchange) {
 	q := x.r.URL.Query()
 	ref := q.Get("container") // the engine reads the first value
+	if ref == "" {
+		// Names no container: the engine refuses it (400 "invalid name or
+		// ID supplied") before it looks anything up.
+		x.audit.decision = decisionAllow
+		x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery})
+		return
+	}
 	d, ok := p.requireVisible(x, ref, "commit of a container that is not visible")
 	if !ok {
 		return
