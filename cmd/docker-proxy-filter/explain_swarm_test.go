@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/swarm"
-	"github.com/moby/moby/client"
-
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 )
 
@@ -26,40 +23,14 @@ func TestExplainSwarmServices(t *testing.T) {
 		t.Skip("starts a private engine in swarm mode")
 	}
 	e := enginetest.StartPrivate(t)
+	e.InitSwarm(t)
 	ctx := context.Background()
-	if _, err := e.Client.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: freePort(t), AdvertiseAddr: "127.0.0.1"}); err != nil {
-		t.Fatalf("swarm init: %v", err)
-	}
 	key := enginetest.UniqueName(t, "xs")
-	image := e.TestImage(t)
-	one := uint64(1)
-	create := func(name string, labels map[string]string) string {
-		res, err := e.Client.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: swarm.ServiceSpec{
-			Annotations:  swarm.Annotations{Name: name, Labels: labels},
-			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: image}},
-			Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
-		}})
-		if err != nil {
-			t.Fatalf("service create %s: %v", name, err)
-		}
-		return res.ID
-	}
 	webName, secretName := key+"-web", key+"-secret"
-	web := create(webName, map[string]string{key + ".app": "web"})
-	secret := create(secretName, map[string]string{key + ".priv": "x"})
-	taskContainer := map[string]string{} // service ID -> its task's container ID
-	enginetest.Eventually(t, 60*time.Second, "both tasks running", func() bool {
-		res, err := e.Client.TaskList(ctx, client.TaskListOptions{})
-		if err != nil {
-			return false
-		}
-		for _, task := range res.Items {
-			if task.Status.State == swarm.TaskStateRunning && task.Status.ContainerStatus != nil {
-				taskContainer[task.ServiceID] = task.Status.ContainerStatus.ContainerID
-			}
-		}
-		return taskContainer[web] != "" && taskContainer[secret] != ""
-	})
+	web := e.Service(t, webName, map[string]string{key + ".app": "web"})
+	secret := e.Service(t, secretName, map[string]string{key + ".priv": "x"})
+	tasks := e.RunningTasks(t, web, secret)
+	taskContainer := map[string]string{web: tasks[web].Status.ContainerStatus.ContainerID, secret: tasks[secret].Status.ContainerStatus.ContainerID}
 
 	env := map[string]string{"PROXY_URL": e.Host, "CONTAINER_LABELS": key + ".app"}
 	var out, errOut bytes.Buffer
@@ -96,16 +67,7 @@ func TestExplainSwarmServices(t *testing.T) {
 
 	addr, _ := startBinary(t, "PROXY_URL="+e.Host, "CONTAINER_LABELS="+key+".app")
 	host := "tcp://" + addr
-	enginetest.Eventually(t, 10*time.Second, "the binary answers", func() bool {
-		_, _, err := e.Docker(t, host, "version")
-		return err == nil
-	})
-	ps, psErr, err := e.Docker(t, host, "ps", "-a", "-q", "--no-trunc")
-	if err != nil {
-		t.Fatalf("docker ps -a through the proxy: %v %s", err, psErr)
-	}
-	shown := strings.Fields(ps)
-	slices.Sort(shown)
+	shown := containersThrough(t, e, host)
 	slices.Sort(visibleContainers)
 	if !slices.Equal(shown, visibleContainers) || !slices.Contains(shown, taskContainer[web]) {
 		t.Errorf("docker ps -a through the binary shows %v; explain says visible %v (the web task is %.12s)", shown, visibleContainers, taskContainer[web])
@@ -129,4 +91,21 @@ func TestExplainWarnsOnce(t *testing.T) {
 			t.Errorf("%v printed the no-filters warning %d times, want once:\n%s%s", args, n, out.String(), errOut.String())
 		}
 	}
+}
+
+// containersThrough waits for a proxy at host to answer and returns the
+// full IDs `docker ps -a` shows through it, sorted.
+func containersThrough(t *testing.T, e *enginetest.Engine, host string) []string {
+	t.Helper()
+	enginetest.Eventually(t, 10*time.Second, "the proxy answers", func() bool {
+		_, _, err := e.Docker(t, host, "version")
+		return err == nil
+	})
+	ps, psErr, err := e.Docker(t, host, "ps", "-a", "-q", "--no-trunc")
+	if err != nil {
+		t.Fatalf("docker ps -a through the proxy: %v %s", err, psErr)
+	}
+	shown := strings.Fields(ps)
+	slices.Sort(shown)
+	return shown
 }

@@ -87,17 +87,7 @@ func TestExplainAgreesWithTheProxy(t *testing.T) {
 		envList = append(envList, k+"="+v)
 	}
 	addr, logs := startBinary(t, append(envList, "LOG_FORMAT=json")...)
-	host := "tcp://" + addr
-	enginetest.Eventually(t, 10*time.Second, "the binary answers", func() bool {
-		_, _, err := e.Docker(t, host, "version")
-		return err == nil
-	})
-	ps, psErr, err := e.Docker(t, host, "ps", "-a", "-q", "--no-trunc")
-	if err != nil {
-		t.Fatalf("docker ps -a through the proxy: %v %s", err, psErr)
-	}
-	shown := strings.Fields(ps)
-	slices.Sort(shown)
+	shown := containersThrough(t, e, "tcp://"+addr)
 	slices.Sort(visible)
 	if !slices.Equal(shown, visible) {
 		t.Errorf("docker ps -a through the proxy shows %v; explain says visible %v", shown, visible)

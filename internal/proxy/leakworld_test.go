@@ -3,15 +3,12 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"net"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
@@ -196,48 +193,15 @@ func newLeakWorld(t *testing.T, e *enginetest.Engine) *leakWorld {
 func (w *leakWorld) startSwarm(t *testing.T, secret func(string) string) {
 	t.Helper()
 	ctx := context.Background()
-	port := freeTCPPort(t)
-	if _, err := w.e.Client.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:" + port, AdvertiseAddr: "127.0.0.1"}); err != nil {
-		t.Fatalf("swarm init: %v", err)
-	}
-	image := w.e.TestImage(t)
-	one := uint64(1)
-	create := func(name string, labels map[string]string, env []string) string {
-		res, err := w.e.Client.ServiceCreate(ctx, client.ServiceCreateOptions{
-			Spec: swarm.ServiceSpec{
-				Annotations: swarm.Annotations{Name: name, Labels: labels},
-				TaskTemplate: swarm.TaskSpec{
-					ContainerSpec: &swarm.ContainerSpec{Image: image, Env: env},
-				},
-				Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
-			},
-			QueryRegistry: false,
-		})
-		if err != nil {
-			t.Fatalf("service create %s: %v", name, err)
-		}
-		return res.ID
-	}
-	w.visibleService = create(w.key+"-vis-svc", map[string]string{w.key + ".app": "svc"}, []string{"SVC_VISIBLE=visible-svc-env"})
+	w.e.InitSwarm(t)
+	w.visibleService = w.e.Service(t, w.key+"-vis-svc", map[string]string{w.key + ".app": "svc"}, "SVC_VISIBLE=visible-svc-env")
 	w.hiddenServiceName = secret(w.key + "-hid-svc-quokka")
-	w.hiddenService = secret(create(w.hiddenServiceName,
+	w.hiddenService = secret(w.e.Service(t, w.hiddenServiceName,
 		map[string]string{secret(w.key + ".svcsecret"): secret("svclabel-" + w.key)},
-		[]string{"SVC_SECRET=" + secret("svcenv-"+w.key)}))
+		"SVC_SECRET="+secret("svcenv-"+w.key)))
 	// Wait for both services' task containers to run; the hidden task's
 	// container is hidden (its service is), so its ID is a secret too.
-	enginetest.Eventually(t, 60*time.Second, "service tasks running", func() bool {
-		res, err := w.e.Client.TaskList(ctx, client.TaskListOptions{})
-		if err != nil {
-			return false
-		}
-		running := 0
-		for _, task := range res.Items {
-			if task.Status.State == swarm.TaskStateRunning && task.Status.ContainerStatus != nil {
-				running++
-			}
-		}
-		return running >= 2
-	})
+	w.e.RunningTasks(t, w.visibleService, w.hiddenService)
 	res, err := w.e.Client.TaskList(ctx, client.TaskListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -353,15 +317,3 @@ func (w *leakWorld) snapshot(t *testing.T) snapshot {
 // containers: one that appears is a request that reached a hidden
 // container; one that goes is a visible container removed.
 const referencePrefix = "reference from "
-
-// freeTCPPort returns a loopback port free at the time of the call.
-func freeTCPPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}

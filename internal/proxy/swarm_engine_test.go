@@ -1,16 +1,11 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/moby/moby/api/types/swarm"
-	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
 	"github.com/dpf-dev/docker-proxy-filter/internal/match"
@@ -26,44 +21,12 @@ func TestEngineSwarmServicesResolveLikeContainers(t *testing.T) {
 		t.Skip("starts a private engine in swarm mode")
 	}
 	e := enginetest.StartPrivate(t)
-	ctx := context.Background()
-	if _, err := e.Client.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:" + freeTCPPort(t), AdvertiseAddr: "127.0.0.1"}); err != nil {
-		t.Fatalf("swarm init: %v", err)
-	}
+	e.InitSwarm(t)
 	key := enginetest.UniqueName(t, "k")
-	image := e.TestImage(t)
-	one := uint64(1)
-	create := func(name string, labels map[string]string) string {
-		res, err := e.Client.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: swarm.ServiceSpec{
-			Annotations:  swarm.Annotations{Name: name, Labels: labels},
-			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: image}},
-			Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
-		}})
-		if err != nil {
-			t.Fatalf("service create %s: %v", name, err)
-		}
-		return res.ID
-	}
 	visibleName, hiddenName := key+"-web", key+"-secret"
-	visible := create(visibleName, map[string]string{key + ".app": "web"})
-	hidden := create(hiddenName, map[string]string{key + ".priv": "x"})
-	var visibleTaskContainer string
-	enginetest.Eventually(t, 60*time.Second, "both tasks running", func() bool {
-		res, err := e.Client.TaskList(ctx, client.TaskListOptions{})
-		if err != nil {
-			return false
-		}
-		running := 0
-		for _, task := range res.Items {
-			if task.Status.State == swarm.TaskStateRunning && task.Status.ContainerStatus != nil {
-				running++
-				if task.ServiceID == visible {
-					visibleTaskContainer = task.Status.ContainerStatus.ContainerID
-				}
-			}
-		}
-		return running == 2
-	})
+	visible := e.Service(t, visibleName, map[string]string{key + ".app": "web"})
+	hidden := e.Service(t, hiddenName, map[string]string{key + ".priv": "x"})
+	visibleTaskContainer := e.RunningTasks(t, visible, hidden)[visible].Status.ContainerStatus.ContainerID
 
 	p := startProxy(t, e.Host, proxyConfig{filters: match.Criteria{Labels: []match.Label{{Key: key + ".app"}}}})
 	missing := "nosuchsvc" + key[len(key)-6:]
@@ -97,7 +60,7 @@ func TestEngineSwarmServicesResolveLikeContainers(t *testing.T) {
 		}
 	})
 	t.Run("a name conflict with a hidden service does not name it", func(t *testing.T) {
-		body := `{"Name":"` + hiddenName + `","Labels":{"` + key + `.app":"x"},"TaskTemplate":{"ContainerSpec":{"Image":"` + image + `"}}}`
+		body := `{"Name":"` + hiddenName + `","Labels":{"` + key + `.app":"x"},"TaskTemplate":{"ContainerSpec":{"Image":"` + e.TestImage(t) + `"}}}`
 		versions := []string{""}
 		if e.ServesAPI(t, "1.23") {
 			versions = append(versions, "/v1.23") // plain-text errors
