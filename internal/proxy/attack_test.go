@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/dpf-dev/docker-proxy-filter/internal/enginetest"
@@ -245,6 +247,26 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = s.e.Client.ContainerRemove(context.Background(), vc.ID, client.ContainerRemoveOptions{Force: true})
 	})
+	// --link on a user network lands in the endpoint's Links instead.
+	net := s.e.Network(t, "")
+	linkedName := enginetest.UniqueName(t, "netlinked")
+	nl, err := s.e.Client.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       linkedName,
+		Config:     &container.Config{Image: s.e.TestImage(t), Labels: map[string]string{enginetest.LabelTest: t.Name(), s.key + ".app": "netlinked"}},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
+		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			net: {Links: []string{s.hidden.Name + ":db"}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = s.e.Client.ContainerRemove(context.Background(), nl.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	if direct := rawDo(t, s.e.Host, "GET", "/containers/"+nl.ID+"/json", nil, nil); !strings.Contains(direct.Body, `"Links":["`+s.hidden.Name+`:db"]`) {
+		t.Fatalf("test premise: the engine's inspect has the hidden container in the endpoint's Links: %s", direct.Body)
+	}
 	direct := rawDo(t, s.e.Host, "GET", "/containers/"+vc.ID+"/json", nil, nil)
 	if !strings.Contains(direct.Body, s.hidden.Name) {
 		t.Fatalf("test premise: the engine's inspect names the hidden container: %s", direct.Body)
@@ -255,7 +277,10 @@ func TestEngineVisibleContainersNeverNameHiddenOnes(t *testing.T) {
 	if df := rawDo(t, s.e.Host, "GET", "/system/df", nil, nil); !strings.Contains(df.Body, "/"+linker+"/backend") {
 		t.Fatalf("test premise: the engine's /system/df names the hidden linker in the visible container's Names: %.300s", df.Body)
 	}
-	for _, target := range []string{"/containers/" + name + "/json", "/v1.41/containers/" + vc.ID + "/json", "/containers/json?all=1", "/containers/" + s.visible.Name + "/json", "/system/df", "/v1.24/system/df?type=container"} {
+	enginetest.Eventually(t, 2*time.Second, "the network-linked container is indexed", func() bool {
+		return rawDo(t, s.proxy.Host, "GET", "/containers/"+linkedName+"/json", nil, nil).Status == http.StatusOK
+	})
+	for _, target := range []string{"/containers/" + linkedName + "/json", "/containers/json?all=1&filters=" + url.QueryEscape(`{"name":["`+linkedName+`"]}`), "/containers/" + name + "/json", "/v1.41/containers/" + vc.ID + "/json", "/containers/json?all=1", "/containers/" + s.visible.Name + "/json", "/system/df", "/v1.24/system/df?type=container"} {
 		got := rawDo(t, s.proxy.Host, "GET", target, nil, nil)
 		for _, secret := range []string{s.hidden.Name, s.hidden.ID[:12], linker} {
 			if strings.Contains(got.Body, secret) {

@@ -275,7 +275,7 @@ func (p *Proxy) redactHexRuns(b []byte) []byte {
 // is elem itself.
 func (p *Proxy) containerSummary(elem []byte) []byte {
 	out := elem
-	if bytes.Contains(out, []byte(`"container:`)) {
+	if bytes.Contains(out, []byte(`"container:`)) || bytes.Contains(out, []byte(`"Links":["`)) {
 		if clean, err := rewrite.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err == nil {
 			out = clean
 		}

@@ -15,10 +15,12 @@ import (
 // alias "/<linker>/<alias>" among its Names. When the container named is
 // hidden, the name (or ID) is replaced by a placeholder, the rest kept.
 
-// RedactInspectRefs returns a container inspect body with every container
-// reference in HostConfig (VolumesFrom "<ref>[:mode]", Links
-// "<ref>:<alias path>", and NetworkMode, PidMode and IpcMode
-// "<mode>:<ref>") for which hidden(ref) is true replaced by placeholder.
+// RedactInspectRefs returns a container inspect body (or a container list
+// element) with every container reference in HostConfig (VolumesFrom
+// "<ref>[:mode]", Links "<ref>:<alias path>", and NetworkMode, PidMode and
+// IpcMode "<mode>:<ref>") and in the Links of each network endpoint
+// (NetworkSettings.Networks.<net>.Links "<ref>:<alias>", what --link gives
+// on a user network) for which hidden(ref) is true replaced by placeholder.
 // Members bind as encoding/json binds them. When nothing changes the result
 // is body itself.
 func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder string) ([]byte, error) {
@@ -50,7 +52,20 @@ func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder st
 		}
 		return s[i+1:], s[:i+1], true
 	}
+	refs := func(vs, depth int) error { // an array of "<ref>:<alias>"
+		if body[vs] != '[' {
+			return nil
+		}
+		_, err := jsonscan.ArrayElems(body, vs, depth, func(es, ee int) error {
+			str(es, ee, refThenRest)
+			return nil
+		})
+		return err
+	}
 	err := jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+		if jsonscan.KeyEqualFold(key, "NetworkSettings") && body[vs] == '{' {
+			return endpointLinks(body, vs, refs)
+		}
 		if !jsonscan.KeyEqualFold(key, "HostConfig") || body[vs] != '{' {
 			return nil
 		}
@@ -117,4 +132,28 @@ func DropHiddenAliases(elem []byte, hiddenName func(name string) bool) []byte {
 		return elem
 	}
 	return out
+}
+
+// endpointLinks calls refs on the Links array of every network endpoint of
+// the NetworkSettings object at body[vs].
+func endpointLinks(body []byte, vs int, refs func(vs, depth int) error) error {
+	_, err := jsonscan.ObjectMembers(body, vs, 1, func(key []byte, vs, ve int) error {
+		if !jsonscan.KeyEqualFold(key, "Networks") || body[vs] != '{' {
+			return nil
+		}
+		_, err := jsonscan.ObjectMembers(body, vs, 2, func(_ []byte, vs, ve int) error {
+			if body[vs] != '{' {
+				return nil
+			}
+			_, err := jsonscan.ObjectMembers(body, vs, 3, func(key []byte, vs, ve int) error {
+				if jsonscan.KeyEqualFold(key, "Links") {
+					return refs(vs, 4)
+				}
+				return nil
+			})
+			return err
+		})
+		return err
+	})
+	return err
 }

@@ -15,6 +15,12 @@ func TestRedactInspectRefs(t *testing.T) {
 	if err != nil || string(got) != want {
 		t.Errorf("RedactInspectRefs =\n\t%s, %v\nwant\n\t%s", got, err, want)
 	}
+	// --link on a user network: the endpoint's Links, not HostConfig's.
+	in = `{"HostConfig":{"Links":null},"NetworkSettings":{"Networks":{"net1":{"Links":["secret-db:db","web:w"],"Aliases":["secret-db"]},"net2":{"Links":null}}}}`
+	want = `{"HostConfig":{"Links":null},"NetworkSettings":{"Networks":{"net1":{"Links":["(hidden):db","web:w"],"Aliases":["secret-db"]},"net2":{"Links":null}}}}`
+	if got, err := RedactInspectRefs([]byte(in), hidden, "(hidden)"); err != nil || string(got) != want {
+		t.Errorf("endpoint links: RedactInspectRefs =\n\t%s, %v\nwant\n\t%s", got, err, want)
+	}
 	plain := `{"HostConfig":{"VolumesFrom":null,"NetworkMode":"none"}}`
 	if got, _ := RedactInspectRefs([]byte(plain), hidden, "(hidden)"); string(got) != plain {
 		t.Errorf("nothing to redact: got %s", got)
