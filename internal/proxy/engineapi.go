@@ -77,6 +77,11 @@ func (e engineAPI) known() bool { return e != "" }
 // ID prefix with 500 "Multiple IDs found..."; later ones with 400.
 func (e engineAPI) ambiguousPrefixIsServerError() bool { return apiVersion(e).atMost(1, 42) }
 
+// invalidFilterCapitalized: engines up to 23 word an unknown filter key
+// "Invalid filter 'k'"; from 24 (api/types/filters' invalidFilter) it is
+// "invalid filter 'k'".
+func (e engineAPI) invalidFilterCapitalized() bool { return apiVersion(e).atMost(1, 42) }
+
 // killErrorCapitalized: engines before 26 word a failed kill "Cannot
 // kill container: ...", later ones "cannot kill container: ...".
 func (e engineAPI) killErrorCapitalized() bool { return apiVersion(e).atMost(1, 44) }

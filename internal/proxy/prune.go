@@ -31,7 +31,11 @@ func (p *Proxy) serveContainerPrune(x *exchange) {
 	for _, k := range args.Keys() {
 		if k != "label" && k != "label!" && k != "until" {
 			a.reason = "invalid prune filter"
-			x.fail(http.StatusBadRequest, "Invalid filter '"+k+"'")
+			msg := "invalid filter '" + k + "'"
+			if p.engine().invalidFilterCapitalized() {
+				msg = "Invalid filter '" + k + "'"
+			}
+			x.fail(http.StatusBadRequest, msg)
 			return
 		}
 	}
