@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,14 @@ import (
 // client, with containers visible when their name contains visibleWord.
 func engineIndex(t *testing.T, e *enginetest.Engine, visibleWord string) *Index {
 	t.Helper()
+	x := newEngineIndex(t, e, visibleWord)
+	runIndex(t, x)
+	return x
+}
+
+// newEngineIndex is engineIndex before it runs.
+func newEngineIndex(t *testing.T, e *enginetest.Engine, visibleWord string) *Index {
+	t.Helper()
 	ep, err := config.ParseUpstream(e.Host)
 	if err != nil {
 		t.Fatal(err)
@@ -32,12 +41,17 @@ func engineIndex(t *testing.T, e *enginetest.Engine, visibleWord string) *Index 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return x
+}
+
+// runIndex runs x until the test ends and waits until it is live.
+func runIndex(t *testing.T, x *Index) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = x.Run(ctx, time.Second) }()
 	t.Cleanup(func() { cancel(); <-done })
 	enginetest.Eventually(t, 30*time.Second, "index live on the engine", func() bool { return x.State() == Live })
-	return x
 }
 
 func mustResolve(t *testing.T, x *Index, ref string) Decision {
@@ -127,4 +141,68 @@ func TestEngineIndexFollowsTheEngine(t *testing.T) {
 func enginetestID(t *testing.T, e *enginetest.Engine, name string) string {
 	t.Helper()
 	return e.Inspect(t, name).ID
+}
+
+// TestEngineReplayedRenamesNeverShowAHiddenContainer: a container renamed
+// back and forth onto a visible name and left hidden must never be held as
+// visible while a new index replays the engine's buffer of those renames.
+// A wrongly applied pair shows it only between two events, which a watch
+// can miss; TestReplayedRenamePairsNeverShowAHiddenContainer checks after
+// every event, on the memSource.
+func TestEngineReplayedRenamesNeverShowAHiddenContainer(t *testing.T) {
+	e := enginetest.Require(t)
+	word := enginetest.UniqueName(t, "idxpair")
+	c := e.Run(t, enginetest.RunSpec{Name: word + "-web", Cmd: []string{"sleep", "60"}, NoStart: true})
+	hiddenName := enginetest.UniqueName(t, "idxpairhidden")
+	ctx := context.Background()
+	rename := func(to string) {
+		if _, err := e.Client.ContainerRename(ctx, c.ID, client.ContainerRenameOptions{NewName: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 20 {
+		rename(hiddenName)
+		rename(c.Name)
+	}
+	rename(hiddenName)
+
+	// Each new index replays the buffer after its list; three of them,
+	// since one replay may be applied before the watch below starts.
+	for round := range 3 {
+		ix := watchReplay(t, e, word, c.ID, round)
+		if d := mustResolve(t, ix, c.ID); d.Outcome != Missing {
+			t.Errorf("after the replay: %+v, want Missing", d)
+		}
+	}
+}
+
+// watchReplay starts an index and counts, from before it lists until half
+// a second after it is live, the moments it holds the container as visible.
+func watchReplay(t *testing.T, e *enginetest.Engine, word, id string, round int) *Index {
+	t.Helper()
+	ix := newEngineIndex(t, e, word)
+	var shown atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, visible, ok := ix.Seen(id); ok && visible {
+				shown.Add(1)
+			}
+		}
+	}()
+	runIndex(t, ix)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	<-done
+	if n := shown.Load(); n > 0 {
+		t.Errorf("index %d held the hidden container as visible %d times while it replayed its renames", round, n)
+	}
+	return ix
 }

@@ -124,10 +124,12 @@ func (x *Index) follow(ctx context.Context) error {
 //     container is already known as it is now; labels never change);
 //   - rename applies the event's new name at once when that hides the
 //     container (failing closed, so a rename away from a visible name takes
-//     effect before the next decision) or when the index holds the old name
-//     (the event follows what the index knows); a rename that would make the
-//     container visible from an unexpected state is settled by inspecting it,
-//     since replayed renames carry names older than the list's.
+//     effect before the next decision); a rename that would make the
+//     container visible is settled by inspecting it, always: a replayed
+//     rename carries a name older than the list's, and one whose old name
+//     matches what the index holds may still be old (a container renamed
+//     back and forth leaves pairs of renames in the buffer, and replaying a
+//     pair showed a container hidden long ago at every reconnect).
 func (x *Index) apply(ctx context.Context, ev upstream.Event) error {
 	switch ev.Action {
 	case "destroy":
@@ -166,7 +168,7 @@ func (x *Index) apply(ctx context.Context, ev upstream.Event) error {
 		e, known := x.byID.Peek(ev.ID)
 		if known {
 			next := entry{name: name, byLabels: e.byLabels, visible: e.byLabels || x.vis.ByName(name)}
-			if !next.visible || e.name == normalizeName(ev.Attributes["oldName"]) {
+			if !next.visible || e.byLabels && e.name == normalizeName(ev.Attributes["oldName"]) {
 				if x.debugging() {
 					x.logRename(ev.ID, e, next)
 				}

@@ -121,14 +121,50 @@ func TestRenamesApplyFromTheEventWithoutAnInspect(t *testing.T) {
 	// Away from a visible name: hidden at once, from the event alone.
 	src.rename(id("a1"), "/secret")
 	eventually(t, "rename hides", func() bool { _, ok := knows(x, id("a1")); return !ok })
-	// Back, following what the index holds (oldName is its name).
-	src.rename(id("a1"), "/app-2")
-	eventually(t, "rename shows", func() bool { d, ok := knows(x, "app-2"); return ok && d.ID == id("a1") })
-	// A container visible by its labels stays visible under any name.
+	// A container visible by its labels stays visible under any name: its
+	// rename changes no visibility and applies from the event too.
 	src.rename(id("b2"), "/anything")
 	eventually(t, "labelled rename", func() bool { d, ok := knows(x, "anything"); return ok && d.ID == id("b2") })
 	if n := src.inspects.Load() - inspects; n != 0 {
-		t.Errorf("renames made %d inspects, want 0", n)
+		t.Errorf("renames that hide or keep visibility made %d inspects, want 0", n)
+	}
+	// Back onto a visible name: settled by one inspect, never on the
+	// event's word (see TestReplayedRenamePairsNeverShowAHiddenContainer).
+	src.rename(id("a1"), "/app-2")
+	eventually(t, "rename shows", func() bool { d, ok := knows(x, "app-2"); return ok && d.ID == id("a1") })
+	if n := src.inspects.Load() - inspects; n != 1 {
+		t.Errorf("a rename that shows a container made %d inspects, want 1", n)
+	}
+}
+
+// TestReplayedRenamePairsNeverShowAHiddenContainer: a container renamed
+// back and forth leaves pairs of renames in the engine's buffer, which the
+// events stream replays at every (re)connect after the list. Each replayed
+// rename back onto the visible name had the name the index held as its
+// oldName, so it was applied: an outside run saw a container hidden for
+// tens of seconds answer 200 at every reconnect.
+func TestReplayedRenamePairsNeverShowAHiddenContainer(t *testing.T) {
+	src := newMemSource(upstream.Container{ID: id("a1"), Name: "/hidden-1"}) // now, as listed
+	x := newTestIndex(t, src, match.Criteria{Names: []string{"web"}}, 0)
+	x.mu.Lock()
+	x.replace([]upstream.Container{{ID: id("a1"), Name: "/hidden-1"}}, "")
+	x.state = Live
+	x.mu.Unlock()
+	ctx := context.Background()
+	for i := range 3 {
+		for _, ev := range []upstream.Event{
+			{Action: "rename", ID: id("a1"), Attributes: map[string]string{"name": "web-1", "oldName": "/hidden-1"}},
+			{Action: "rename", ID: id("a1"), Attributes: map[string]string{"name": "hidden-1", "oldName": "/web-1"}},
+		} {
+			if err := x.apply(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			for _, ref := range []string{id("a1"), "web-1", "hidden-1"} {
+				if d, ok := knows(x, ref); ok {
+					t.Fatalf("pair %d: after replaying rename to %s, %q resolves: %+v", i, ev.Attributes["name"], ref, d)
+				}
+			}
+		}
 	}
 }
 
