@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -363,4 +364,39 @@ func TestEngineSlowAndMissingBodiesCannotHoldConnections(t *testing.T) {
 			t.Errorf("a stalled upload held the connection for %v with BODY_TIMEOUT=1s", d)
 		}
 	})
+}
+
+// TestEngineInspectAnswerIsCheckedToo: a container renamed onto a hidden
+// name between the proxy's decision and the engine's answer must not be
+// shown under its new name (an outside run saw hundreds of such answers
+// under a rename loop): the request is decided again, and answered as for
+// a missing container.
+func TestEngineInspectAnswerIsCheckedToo(t *testing.T) {
+	e := enginetest.Require(t)
+	key := enginetest.UniqueName(t, "race")
+	c := e.Run(t, enginetest.RunSpec{Name: key + "-web", NoStart: true})
+	hiddenName := enginetest.UniqueName(t, "racehidden")
+	var renameNow atomic.Bool
+	hop := upstreamHop(t, e.Host, hopOptions{before: func(r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/containers/"+c.ID+"/json") && renameNow.CompareAndSwap(true, false) {
+			if _, err := e.Client.ContainerRename(context.Background(), c.ID, client.ContainerRenameOptions{NewName: hiddenName}); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	p := startProxyEnv(t, hop, map[string]string{"CONTAINER_NAMES": key})
+	if got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+"/json", nil, nil); got.Status != http.StatusOK {
+		t.Fatalf("visible container before the rename = %d %s", got.Status, got.Body)
+	}
+	renameNow.Store(true)
+	missing := enginetest.UniqueName(t, "missing")
+	got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+"/json", nil, nil)
+	want := substitute(rawDo(t, e.Host, "GET", "/containers/"+missing+"/json", nil, nil), missing, c.Name)
+	if renameNow.Load() {
+		t.Fatal("test premise: the hop did not rename the container before the engine answered")
+	}
+	assertSameAnswer(t, got, want)
+	if strings.Contains(got.Body, hiddenName) {
+		t.Errorf("the answer names the hidden name %s: %s", hiddenName, got.Body)
+	}
 }

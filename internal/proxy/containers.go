@@ -136,6 +136,12 @@ func psArgsShowEnv(psArgs string) bool {
 // full ID that was decided; the request can be decided again.
 var errDecidedContainerGone = errors.New("the container decided on no longer exists upstream")
 
+// errDecidedContainerHidden: the engine's answer describes the container
+// decided on as it is now, hidden (renamed since the decision). The request
+// is decided again once, like errDecidedContainerGone, or answered as for a
+// missing container.
+var errDecidedContainerHidden = errors.New("the container decided on is hidden in the engine's answer")
+
 // decidedContainerGone handles the engine's 404 to a forward by the decided
 // ID. When its message is "No such container: <ID>", the container was
 // removed between the index's knowledge and the engine's lookup: with
@@ -213,6 +219,15 @@ func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 	}
 	if len(body) > maxInspectBody {
 		return errors.Join(errBadUpstreamAnswer, errors.New("inspect answer too large"))
+	}
+	// The answer, not only the decision, must be about a visible
+	// container: a rename between the two shows the new, hidden name.
+	name, labels, err := rewrite.InspectIdentity(body)
+	if err != nil {
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
+	if !p.vis.Container(name, labels) {
+		return errDecidedContainerHidden
 	}
 	out := body
 	if scrub {

@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"time"
 
+	"github.com/dpf-dev/docker-proxy-filter/internal/index"
 	"github.com/dpf-dev/docker-proxy-filter/internal/metrics"
 	"github.com/dpf-dev/docker-proxy-filter/internal/upstream"
 )
@@ -79,8 +80,15 @@ func (x *exchange) upstreamError(w http.ResponseWriter, r *http.Request, err err
 		// The client went away; there is nobody to answer.
 		return
 	}
-	if x.fwd.retry != nil && errors.Is(err, errDecidedContainerGone) {
+	if x.fwd.retry != nil && (errors.Is(err, errDecidedContainerGone) || errors.Is(err, errDecidedContainerHidden)) {
 		x.fwd.retry()
+		return
+	}
+	if errors.Is(err, errDecidedContainerHidden) {
+		// Renamed onto a hidden name twice within one request: what a
+		// client may know is that no such container exists.
+		x.audit.set(func(a *audit) { a.reason = "no visible container (hidden in the engine's answer)" })
+		x.p.answerUnresolved(x, index.Missing)
 		return
 	}
 	msg, kind := "cannot reach the upstream Docker engine", metrics.ErrorKind(err)

@@ -90,6 +90,9 @@ func startProxyWith(t *testing.T, upstreamHost string, pc proxyConfig, log *upst
 type hopOptions struct {
 	log          *upstreamLog // records every request when set
 	refuseEvents bool         // answers /events with 403, as a socket proxy may
+	// before, when set, runs before each request is forwarded (to change
+	// the engine between the proxy's decision and the engine's answer).
+	before func(r *http.Request)
 }
 
 // upstreamHop serves a plain reverse proxy on loopback in front of the
@@ -116,6 +119,9 @@ func upstreamHop(t *testing.T, upstreamHost string, o hopOptions) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o.log != nil {
 			o.log.add(r)
+		}
+		if o.before != nil {
+			o.before(r)
 		}
 		if o.refuseEvents && strings.HasSuffix(r.URL.Path, "/events") {
 			w.Header().Set("Content-Type", "application/json")
