@@ -79,7 +79,7 @@ func (p *Proxy) decideContainer(x *exchange, mayRetry bool) {
 			case resp.StatusCode == http.StatusNotFound:
 				return decidedContainerGone(resp, d.ID, rt.Ref, retry)
 			case op == route.OpContainerInspect && resp.StatusCode == http.StatusOK:
-				return p.rewriteInspect(resp, p.scrubEnvs)
+				return p.rewriteInspect(resp, d.ID, p.scrubEnvs)
 			case op == route.OpContainerExec:
 				return p.learnExec(resp, d.ID)
 			case op == route.OpContainerWait:
@@ -203,10 +203,12 @@ func readErrorBody(resp *http.Response) ([]byte, error) {
 }
 
 // rewriteInspect reads a container inspect answer whole (it is a few KiB),
-// empties Config.Env when scrub is set, and replaces hidden containers' IDs
-// the answer may name (see redactHexRuns). It goes out with a
+// checks that it still describes a visible container (id, the one decided
+// on, may have been renamed onto a hidden name since), empties Config.Env
+// when scrub is set, and replaces hidden containers' IDs the answer may
+// name (see redactHexRuns). It goes out with a
 // Content-Length, like every answer the proxy rewrites.
-func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
+func (p *Proxy) rewriteInspect(resp *http.Response, id string, scrub bool) error {
 	src, err := upstream.PlainBody(resp)
 	if err != nil {
 		resp.Body.Close()
@@ -222,12 +224,15 @@ func (p *Proxy) rewriteInspect(resp *http.Response, scrub bool) error {
 	}
 	// The answer, not only the decision, must be about a visible
 	// container: a rename between the two shows the new, hidden name.
-	name, labels, err := rewrite.InspectIdentity(body)
+	// Labels never change, so a container visible by its labels stays so.
+	name, err := rewrite.InspectName(body)
 	if err != nil {
 		return errors.Join(errBadUpstreamAnswer, err)
 	}
-	if !p.vis.Container(name, labels) {
-		return errDecidedContainerHidden
+	if name != "" && !p.vis.ByName(name) {
+		if byLabels, _, known := p.index.Seen(id); !known || !byLabels {
+			return errDecidedContainerHidden
+		}
 	}
 	out := body
 	if scrub {

@@ -158,44 +158,22 @@ func endpointLinks(body []byte, vs int, refs func(vs, depth int) error) error {
 	return err
 }
 
-// InspectIdentity reads what visibility is decided on from a container
-// inspect answer: its Name ("/web") and Config.Labels, bound as
-// encoding/json binds them (keys case-insensitive, the last duplicate
-// wins). The proxy checks the answer itself, because the container may
-// have been renamed between the decision and the engine's answer.
-func InspectIdentity(body []byte) (name string, labels map[string]string, err error) {
+// InspectName reads a container inspect answer's Name ("/web"), bound as
+// encoding/json binds it (keys case-insensitive, the last duplicate wins);
+// "" when it has none. The proxy checks the answer itself, because the
+// container may have been renamed between the decision and the engine's
+// answer (labels never change, so the name is all that can).
+func InspectName(body []byte) (name string, err error) {
 	ms, err := topMembers(body)
 	if err != nil {
-		return "", nil, scanErr("container inspect", err)
+		return "", scanErr("container inspect", err)
 	}
 	for _, m := range ms {
-		switch {
-		case jsonscan.KeyEqualFold(m.key, "Name"):
+		if jsonscan.KeyEqualFold(m.key, "Name") {
 			if err := bindString(body, m, &name, "container inspect"); err != nil {
-				return "", nil, err
-			}
-		case jsonscan.KeyEqualFold(m.key, "Config"):
-			if isNull(body, m.vs) {
-				labels = nil
-				continue
-			}
-			if body[m.vs] != '{' {
-				return "", nil, shape("container inspect", `"Config" is not an object`)
-			}
-			fs, _, err := objectMembers(body, m.vs, 1)
-			if err != nil {
-				return "", nil, scanErr("container inspect", err)
-			}
-			for _, f := range fs {
-				if !jsonscan.KeyEqualFold(f.key, "Labels") {
-					continue
-				}
-				labels = nil
-				if err := json.Unmarshal(body[f.vs:f.ve], &labels); err != nil {
-					return "", nil, shape("container inspect", `"Config.Labels" is not an object of strings`)
-				}
+				return "", err
 			}
 		}
 	}
-	return name, labels, nil
+	return name, nil
 }

@@ -43,19 +43,20 @@ func TestDropHiddenAliases(t *testing.T) {
 	}
 }
 
-func TestInspectIdentity(t *testing.T) {
-	name, labels, err := InspectIdentity([]byte(`{"Id":"x","Name":"/web","Config":{"Env":[],"Labels":{"a":"1","b":""}},"Image":"i"}`))
-	if err != nil || name != "/web" || len(labels) != 2 || labels["a"] != "1" {
-		t.Errorf("InspectIdentity = %q %v %v", name, labels, err)
+func TestInspectName(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"Id":"x","Name":"/web","Config":{"Labels":{"a":"1"}}}`: "/web",
+		`{"Name":"/a","name":"/b"}`:                              "/b", // encoding/json: the last one wins
+		`{"Id":"x","Config":"odd"}`:                              "",
+		`{"Name":null}`:                                          "",
+	} {
+		if got, err := InspectName([]byte(in)); err != nil || got != want {
+			t.Errorf("InspectName(%s) = %q, %v; want %q", in, got, err, want)
+		}
 	}
-	// encoding/json's binding: case-insensitive keys, the last one wins.
-	name, labels, err = InspectIdentity([]byte(`{"Name":"/a","name":"/b","Config":{"Labels":{"x":"1"},"labels":null}}`))
-	if err != nil || name != "/b" || labels != nil {
-		t.Errorf("duplicates: InspectIdentity = %q %v %v, want /b and no labels", name, labels, err)
-	}
-	for _, bad := range []string{`{"Name":1}`, `{"Config":[]}`, `{"Config":{"Labels":{"a":1}}}`, `{"Name":"/a"`} {
-		if _, _, err := InspectIdentity([]byte(bad)); err == nil {
-			t.Errorf("InspectIdentity(%s) accepted", bad)
+	for _, bad := range []string{`{"Name":1}`, `{"Name":"/a"`, `[]`} {
+		if _, err := InspectName([]byte(bad)); err == nil {
+			t.Errorf("InspectName(%s) accepted", bad)
 		}
 	}
 }
