@@ -95,8 +95,11 @@ type Index struct {
 	// gone remembers removed containers, so events replayed after a
 	// container's destroy (its network disconnects, say) are decided as the
 	// live stream decided them.
-	gone    *simplelru.LRU[string, entry]
-	flights flightGroup
+	gone *simplelru.LRU[string, entry]
+	// hiddenWatch holds, per container ID, the channels WhenHidden gave out;
+	// each is closed when the container stops being visible.
+	hiddenWatch map[string]map[chan struct{}]struct{}
+	flights     flightGroup
 	// catchUp and relist are the shared upstream calls that bring the index
 	// up to the moment a request arrived (see Resolve).
 	catchUp, relist barrier
@@ -129,6 +132,7 @@ func New(o Options) (*Index, error) {
 	x.names = make(map[string]string)
 	x.missing, _ = simplelru.NewLRU[string, uint64](4096, nil)
 	x.gone, _ = simplelru.NewLRU[string, entry](goneCapacity, nil)
+	x.hiddenWatch = make(map[string]map[chan struct{}]struct{})
 	return x, nil
 }
 
@@ -225,6 +229,9 @@ func (x *Index) putEntry(id string, e entry) {
 	x.allIDs = insertSorted(x.allIDs, id)
 	x.gen++
 	x.observeCounts()
+	if !e.visible {
+		x.notifyHidden(id)
+	}
 }
 
 // remove forgets a container, remembering its visibility among the gone.
@@ -238,6 +245,7 @@ func (x *Index) remove(id string) {
 	x.removing = false
 	x.gen++
 	x.observeCounts()
+	x.notifyHidden(id)
 }
 
 // replace swaps the whole content for a fresh list. Called with mu held.
@@ -276,6 +284,52 @@ func (x *Index) replace(list []upstream.Container, reason string) {
 	}
 	x.gen++
 	x.observeCounts()
+	for id := range x.hiddenWatch {
+		if e, ok := x.byID.Peek(id); !ok || !e.visible {
+			x.notifyHidden(id) // removed while the index was not following
+		}
+	}
+}
+
+// WhenHidden returns a channel that is closed as soon as the index stops
+// holding the container as visible (renamed onto a hidden name, removed,
+// gone from a relist), and a function that stops the watch. An open stream
+// about a container (logs, stats, attach, exec) ends on it: on an engine
+// where only the visible containers exist, the container has just gone.
+// For a container the index does not hold as visible the channel is
+// closed already.
+func (x *Index) WhenHidden(id string) (hidden <-chan struct{}, stop func()) {
+	ch := make(chan struct{})
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e, ok := x.byID.Peek(id); !ok || !e.visible {
+		close(ch)
+		return ch, func() {}
+	}
+	if x.hiddenWatch[id] == nil {
+		x.hiddenWatch[id] = make(map[chan struct{}]struct{})
+	}
+	x.hiddenWatch[id][ch] = struct{}{}
+	return ch, func() {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if w, ok := x.hiddenWatch[id]; ok {
+			if _, open := w[ch]; open {
+				delete(w, ch)
+				if len(w) == 0 {
+					delete(x.hiddenWatch, id)
+				}
+			}
+		}
+	}
+}
+
+// notifyHidden closes the channels watching id. Called with mu held.
+func (x *Index) notifyHidden(id string) {
+	for ch := range x.hiddenWatch[id] {
+		close(ch)
+	}
+	delete(x.hiddenWatch, id)
 }
 
 func insertSorted(s []string, v string) []string {

@@ -400,3 +400,69 @@ func TestEngineInspectAnswerIsCheckedToo(t *testing.T) {
 		t.Errorf("the answer names the hidden name %s: %s", hiddenName, got.Body)
 	}
 }
+
+// TestEngineStreamsEndWhenTheContainerIsHidden: an open stream about a
+// container (logs -f, stats, exec) ends when the container is renamed onto
+// a hidden name, as it would on an engine where it has just gone; logs and
+// stats end cleanly, not as a broken stream. An outside run saw both go on
+// serving the renamed container.
+func TestEngineStreamsEndWhenTheContainerIsHidden(t *testing.T) {
+	e := enginetest.Require(t)
+	key := enginetest.UniqueName(t, "strm")
+	p := startProxyEnv(t, e.Host, map[string]string{"CONTAINER_NAMES": key, "READ_ONLY": "false"})
+	ctx := context.Background()
+	for _, tc := range []struct{ name, target string }{
+		{"logs -f", "/containers/REF/logs?follow=1&stdout=1&tail=1"},
+		{"stats", "/containers/REF/stats?stream=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.Run(t, enginetest.RunSpec{Name: key + "-" + strings.Fields(tc.name)[0]})
+			resp, err := p.HTTP.Get(p.URL + strings.Replace(tc.target, "REF", c.Name, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("stream = %d", resp.StatusCode)
+			}
+			first := make([]byte, 1)
+			if _, err := io.ReadFull(resp.Body, first); err != nil {
+				t.Fatalf("no data on the stream: %v", err)
+			}
+			renamed := time.Now()
+			if _, err := e.Client.ContainerRename(ctx, c.ID, client.ContainerRenameOptions{NewName: enginetest.UniqueName(t, "strmhidden")}); err != nil {
+				t.Fatal(err)
+			}
+			ended := make(chan error, 1)
+			go func() { _, err := io.Copy(io.Discard, resp.Body); ended <- err }()
+			select {
+			case err := <-ended:
+				if err != nil {
+					t.Errorf("the stream broke (%v) rather than ending", err)
+				}
+				t.Logf("ended %v after the rename", time.Since(renamed).Round(time.Millisecond))
+			case <-time.After(5 * time.Second):
+				t.Fatal("the stream still runs 5 s after its container was hidden")
+			}
+		})
+	}
+	t.Run("exec", func(t *testing.T) {
+		c := e.Run(t, enginetest.RunSpec{Name: key + "-exec"})
+		cmd := e.DockerCmd(t, p.Host, "exec", c.Name, "/app", "sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		time.Sleep(time.Second) // the exec is running
+		if _, err := e.Client.ContainerRename(ctx, c.ID, client.ContainerRenameOptions{NewName: enginetest.UniqueName(t, "strmhidden")}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("docker exec through the proxy still runs 5 s after its container was hidden")
+		}
+	})
+}

@@ -34,6 +34,12 @@ type exchange struct {
 	audit       audit
 	// fwd is what the reverse proxy does with the request, once forwarded.
 	fwd forward
+	// containerStream: the request opens a stream about one container
+	// (logs or stats that follow, attach, exec), which ends when that
+	// container stops being visible.
+	containerStream bool
+	// hidden is closed when the streamed container stops being visible.
+	hidden <-chan struct{}
 }
 
 func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"time"
@@ -31,6 +32,9 @@ type forward struct {
 // the request's context).
 func (x *exchange) forward(f forward) {
 	x.fwd = f
+	if x.containerStream && x.audit.containerID != "" {
+		defer x.endWhenHidden(x.audit.containerID)()
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite:        x.rewriteOut,
 		Transport:      x.p.up.Transport(),
@@ -58,10 +62,42 @@ func (x *exchange) rewriteOut(pr *httputil.ProxyRequest) {
 	}
 }
 
+// endWhenHidden makes the stream about container id end as soon as the
+// index stops holding it as visible: the request's context is cancelled
+// (which closes the upstream connection, an upgraded one included), and a
+// streamed body then ends as if the engine had ended it (see
+// modifyResponse), so the client sees the stream end rather than break.
+// It returns the function that stops watching.
+func (x *exchange) endWhenHidden(id string) (stop func()) {
+	hidden, unwatch := x.p.index.WhenHidden(id)
+	ctx, cancel := context.WithCancel(x.r.Context())
+	r := x.r
+	x.r, x.hidden = r.WithContext(ctx), hidden
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-hidden:
+			x.audit.set(func(a *audit) { a.reason = "stream ended: the container is no longer visible" })
+			x.p.logger.Info("stream ended: the container is no longer visible", "route", x.rt.Name(), "container_id", id)
+			cancel()
+		case <-done:
+		}
+	}()
+	return func() {
+		close(done)
+		unwatch()
+		cancel()
+		x.r = r
+	}
+}
+
 // modifyResponse learns the engine's headers, applies the forward's
 // rewrite and redacts error answers.
 func (x *exchange) modifyResponse(resp *http.Response) error {
 	x.p.headers.observe(resp.Header)
+	if x.hidden != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		resp.Body = &endsWhenHidden{ReadCloser: resp.Body, hidden: x.hidden}
+	}
 	if x.fwd.modify != nil {
 		if err := x.fwd.modify(resp); err != nil {
 			return err
@@ -125,4 +161,24 @@ func (p *Proxy) LearnEngineHeaders(ctx context.Context) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// endsWhenHidden is a streamed answer's body that ends cleanly (io.EOF)
+// once its container is hidden: the read the cancelled request interrupts
+// is the end of the stream, not an error.
+type endsWhenHidden struct {
+	io.ReadCloser
+	hidden <-chan struct{}
+}
+
+func (b *endsWhenHidden) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		select {
+		case <-b.hidden:
+			return n, io.EOF
+		default:
+		}
+	}
+	return n, err
 }

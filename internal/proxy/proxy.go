@@ -206,6 +206,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if streams(&rt, r) {
 		defer p.metrics.StreamOpened(rt.Name()).Close()
+		x.containerStream = rt.Name() != "SystemEvents"
 	}
 	p.handlers[rt.Strategy()](x)
 }
