@@ -229,10 +229,8 @@ func (p *Proxy) rewriteInspect(resp *http.Response, id string, scrub bool) error
 	if err != nil {
 		return errors.Join(errBadUpstreamAnswer, err)
 	}
-	if name != "" && !p.vis.ByName(name) {
-		if byLabels, _, known := p.index.Seen(id); !known || !byLabels {
-			return errDecidedContainerHidden
-		}
+	if !p.visibleByName(id, name) {
+		return errDecidedContainerHidden
 	}
 	out := body
 	if scrub {

@@ -107,7 +107,7 @@ func (p *Proxy) serveDiskUsage(x *exchange) {
 		rawQuery = q.Encode()
 	}
 	x.describe(rawQuery, func(b []byte) ([]byte, error) {
-		out, err := rewrite.DiskUsageRewriting(b, keep, p.containerSummary)
+		out, err := rewrite.DiskUsageRewriting(b, keep, p.visibleByName, p.containerSummary)
 		if err != nil {
 			return nil, err
 		}
@@ -246,4 +246,16 @@ func (p *Proxy) visibleServiceNames(ctx context.Context) (map[string]bool, error
 		}
 	}
 	return out, nil
+}
+
+// visibleByName checks an answer's word about a container the index holds
+// as visible: renamed onto a hidden name since, it is hidden, unless its
+// labels (which never change) make it visible. An answer without a name
+// (a summary of an odd shape) leaves the index's verdict alone.
+func (p *Proxy) visibleByName(id, name string) bool {
+	if name == "" || p.vis.ByName(name) {
+		return true
+	}
+	byLabels, _, known := p.index.Seen(id)
+	return known && byLabels
 }

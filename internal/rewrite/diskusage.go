@@ -68,19 +68,23 @@ var ErrNoContainerList = malformed("system df: container-derived figures without
 // the wrong types, gives an error wrapping ErrMalformed; ErrNoContainerList
 // when there is no container list to recount from.
 func DiskUsage(body []byte, keepContainer func(id string) bool) ([]byte, error) {
-	return DiskUsageRewriting(body, keepContainer, nil)
+	return DiskUsageRewriting(body, keepContainer, nil, nil)
 }
 
-// DiskUsageRewriting is DiskUsage that also passes each kept container
-// summary through element, which returns it as it is or rewritten: the
-// summaries have the shape of GET /containers/json elements and need what
-// those need (a hidden linker's alias in Names, say). nil changes nothing.
-func DiskUsageRewriting(body []byte, keepContainer func(id string) bool, element func(summary []byte) []byte) ([]byte, error) {
+// DiskUsageRewriting is DiskUsage that also checks each container summary
+// the ID check keeps with keepNamed(id, its primary name) (the answer may
+// be newer than what keepContainer knows: a container renamed onto a
+// hidden name a moment ago), keeping only what both keep, and passes each
+// kept summary through element, which returns it as it is or rewritten:
+// the summaries have the shape of GET /containers/json elements and need
+// what those need (a hidden linker's alias in Names, say). nil for either
+// changes nothing.
+func DiskUsageRewriting(body []byte, keepContainer func(id string) bool, keepNamed func(id, name string) bool, element func(summary []byte) []byte) ([]byte, error) {
 	ms, err := topMembers(body)
 	if err != nil {
 		return nil, scanErr("system df", err)
 	}
-	d := &diskUsage{e: &editor{body: body}, keep: keepContainer, element: element}
+	d := &diskUsage{e: &editor{body: body}, keep: keepContainer, keepNamed: keepNamed, element: element}
 	for _, m := range ms {
 		switch {
 		case jsonscan.KeyEqualFold(m.key, "Containers"):
@@ -105,9 +109,10 @@ func DiskUsageRewriting(body []byte, keepContainer func(id string) bool, element
 
 // diskUsage is the state of one DiskUsage call.
 type diskUsage struct {
-	e       *editor
-	keep    func(string) bool
-	element func([]byte) []byte // nil: kept summaries pass as they are
+	e         *editor
+	keep      func(string) bool
+	keepNamed func(id, name string) bool // nil: decided by keep alone
+	element   func([]byte) []byte        // nil: kept summaries pass as they are
 
 	// Top-level members by kind (repeated keys are all rewritten).
 	legacy, images, volumes, ctrUsage, imgUsage, volUsage []member
@@ -273,6 +278,13 @@ func (d *diskUsage) filterContainers(m member, depth int, usage bool) ([]dfConta
 			return nil, false, err
 		}
 		cs[k].hidden = d.keep != nil && !d.keep(cs[k].id)
+		if !cs[k].hidden && d.keepNamed != nil {
+			name, err := SummaryName(b[el.start:el.end])
+			if err != nil {
+				return nil, false, scanErr("system df", err)
+			}
+			cs[k].hidden = !d.keepNamed(cs[k].id, name)
+		}
 		drop[k] = cs[k].hidden
 		if !drop[k] && d.element != nil {
 			summary := b[el.start:el.end]

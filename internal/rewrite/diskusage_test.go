@@ -182,7 +182,7 @@ func TestDiskUsageRewritingKeptSummaries(t *testing.T) {
 		return []byte(strings.Replace(string(summary), `,"/hidden/alias"`, "", 1))
 	}
 	in := `{"Containers":[` + a + `,` + b + `],"ContainerUsage":{"ActiveCount":2,"Items":[` + b + `,` + a + `],"TotalCount":2}}`
-	got, err := DiskUsageRewriting([]byte(in), func(id string) bool { return id == "a" }, element)
+	got, err := DiskUsageRewriting([]byte(in), func(id string) bool { return id == "a" }, nil, element)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,5 +221,26 @@ func TestDiskUsageMalformed(t *testing.T) {
 	} {
 		got, err := DiskUsage([]byte(in), func(id string) bool { return id != "h" })
 		mustMalformed(t, in, got, err)
+	}
+}
+
+// TestDiskUsageDecidesSummariesOnTheirOwnNames: a summary the ID check
+// keeps is still dropped when its own name is hidden (renamed a moment
+// ago, before the caller heard of it).
+func TestDiskUsageDecidesSummariesOnTheirOwnNames(t *testing.T) {
+	a := `{"Id":"a","Names":["/web"],"State":"running","SizeRw":1}`
+	b := `{"Id":"b","Names":["/renamed-secret"],"State":"exited","SizeRw":2}`
+	keepNamed := func(id, name string) bool { return strings.HasPrefix(name, "/web") }
+	in := `{"Containers":[` + a + `,` + b + `],"ContainerUsage":{"ActiveCount":1,"Items":[` + a + `,` + b + `],"Reclaimable":2,"TotalCount":2,"TotalSize":3}}`
+	got, err := DiskUsageRewriting([]byte(in), func(string) bool { return true }, keepNamed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Containers":[` + a + `],"ContainerUsage":{"ActiveCount":1,"Items":[` + a + `],"TotalCount":1,"TotalSize":1}}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if _, err := DiskUsageRewriting([]byte(`{"Containers":[{"Id":"a","Names":7}]}`), func(string) bool { return true }, keepNamed, nil); err == nil {
+		t.Error("a summary whose Names is not an array was accepted")
 	}
 }

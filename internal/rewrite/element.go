@@ -224,3 +224,15 @@ func sameKey(a, b []byte) bool {
 func plain(raw []byte) bool {
 	return bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)
 }
+
+// SummaryName returns the primary name ("/web") of one container summary
+// (an element of GET /containers/json, or of /system/df's container
+// lists) as ContainerList reads it, "" when it has none.
+func SummaryName(summary []byte) (string, error) {
+	var e element
+	e.reset(summary)
+	if _, err := jsonscan.ObjectMembers(summary, 0, 1, e.member); err != nil {
+		return "", err
+	}
+	return e.primaryName(), nil
+}
