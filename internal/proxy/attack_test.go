@@ -373,31 +373,38 @@ func TestEngineSlowAndMissingBodiesCannotHoldConnections(t *testing.T) {
 // a missing container.
 func TestEngineInspectAnswerIsCheckedToo(t *testing.T) {
 	e := enginetest.Require(t)
-	key := enginetest.UniqueName(t, "race")
-	c := e.Run(t, enginetest.RunSpec{Name: key + "-web", NoStart: true})
-	hiddenName := enginetest.UniqueName(t, "racehidden")
-	var renameNow atomic.Bool
-	hop := upstreamHop(t, e.Host, hopOptions{before: func(r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/containers/"+c.ID+"/json") && renameNow.CompareAndSwap(true, false) {
-			if _, err := e.Client.ContainerRename(context.Background(), c.ID, client.ContainerRenameOptions{NewName: hiddenName}); err != nil {
-				t.Error(err)
+	for _, tc := range []struct{ name, path string }{
+		{"inspect", "/json"},
+		{"one stats record", "/stats?stream=false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := enginetest.UniqueName(t, "race")
+			c := e.Run(t, enginetest.RunSpec{Name: key + "-web"})
+			hiddenName := enginetest.UniqueName(t, "racehidden")
+			var renameNow atomic.Bool
+			hop := upstreamHop(t, e.Host, hopOptions{before: func(r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/containers/"+c.ID+"/") && renameNow.CompareAndSwap(true, false) {
+					if _, err := e.Client.ContainerRename(context.Background(), c.ID, client.ContainerRenameOptions{NewName: hiddenName}); err != nil {
+						t.Error(err)
+					}
+				}
+			}})
+			p := startProxyEnv(t, hop, map[string]string{"CONTAINER_NAMES": key})
+			if got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+tc.path, nil, nil); got.Status != http.StatusOK {
+				t.Fatalf("visible container before the rename = %d %s", got.Status, got.Body)
 			}
-		}
-	}})
-	p := startProxyEnv(t, hop, map[string]string{"CONTAINER_NAMES": key})
-	if got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+"/json", nil, nil); got.Status != http.StatusOK {
-		t.Fatalf("visible container before the rename = %d %s", got.Status, got.Body)
-	}
-	renameNow.Store(true)
-	missing := enginetest.UniqueName(t, "missing")
-	got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+"/json", nil, nil)
-	want := substitute(rawDo(t, e.Host, "GET", "/containers/"+missing+"/json", nil, nil), missing, c.Name)
-	if renameNow.Load() {
-		t.Fatal("test premise: the hop did not rename the container before the engine answered")
-	}
-	assertSameAnswer(t, got, want)
-	if strings.Contains(got.Body, hiddenName) {
-		t.Errorf("the answer names the hidden name %s: %s", hiddenName, got.Body)
+			renameNow.Store(true)
+			missing := enginetest.UniqueName(t, "missing")
+			got := rawDo(t, p.Host, "GET", "/containers/"+c.Name+tc.path, nil, nil)
+			want := substitute(rawDo(t, e.Host, "GET", "/containers/"+missing+tc.path, nil, nil), missing, c.Name)
+			if renameNow.Load() {
+				t.Fatal("test premise: the hop did not rename the container before the engine answered")
+			}
+			assertSameAnswer(t, got, want)
+			if strings.Contains(got.Body, hiddenName) {
+				t.Errorf("the answer names the hidden name %s: %s", hiddenName, got.Body)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,8 @@ func (p *Proxy) decideContainer(x *exchange, mayRetry bool) {
 				return decidedContainerGone(resp, d.ID, rt.Ref, retry)
 			case op == route.OpContainerInspect && resp.StatusCode == http.StatusOK:
 				return p.rewriteInspect(resp, d.ID, p.scrubEnvs)
+			case op == route.OpContainerStats && resp.StatusCode == http.StatusOK:
+				return p.checkStats(resp, d.ID, x.containerStream)
 			case op == route.OpContainerExec:
 				return p.learnExec(resp, d.ID)
 			case op == route.OpContainerWait:
@@ -326,4 +329,106 @@ func (p *Proxy) operatorDetail(ref string) string {
 		return " (hidden container " + name + ")"
 	}
 	return " (no container by that ref)"
+}
+
+// maxStatsRecord bounds one stats record held to read its name (a record
+// is a few KiB).
+const maxStatsRecord = 1 << 20
+
+// checkStats holds stats answers to what inspect answers are held to: each
+// record names its container ("name"), which may have been renamed onto a
+// hidden name since the decision. A single record (stream=false) that does
+// is decided again like an inspect answer; a stream ends before such a
+// record, as it ends when the index learns of the rename.
+func (p *Proxy) checkStats(resp *http.Response, id string, stream bool) error {
+	check := func(record []byte) (bool, error) {
+		name, err := rewrite.InspectName(record)
+		if err != nil {
+			return false, errors.Join(errBadUpstreamAnswer, err)
+		}
+		return p.visibleByName(id, name), nil
+	}
+	if stream {
+		resp.Body = &statsRecords{src: resp.Body, br: bufio.NewReader(resp.Body), visible: check}
+		return nil
+	}
+	src, err := upstream.PlainBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return errors.Join(errBadUpstreamAnswer, err)
+	}
+	defer src.Close()
+	body, err := io.ReadAll(io.LimitReader(src, maxStatsRecord+1))
+	if err != nil || len(body) > maxStatsRecord {
+		return errors.Join(errBadUpstreamAnswer, errors.New("stats answer unreadable or too large"))
+	}
+	visible, err := check(body)
+	if err != nil {
+		return err
+	}
+	if !visible {
+		return errDecidedContainerHidden
+	}
+	setBody(resp, body)
+	return nil
+}
+
+// statsRecords passes a stats stream on record by record (the engine
+// writes one JSON object per line) and ends it, cleanly, before a record
+// that names its container by a hidden name.
+type statsRecords struct {
+	src     io.ReadCloser
+	br      *bufio.Reader
+	visible func(record []byte) (bool, error)
+	pending []byte
+	err     error
+}
+
+func (s *statsRecords) Read(p []byte) (int, error) {
+	for len(s.pending) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		record, err := s.readRecord()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if err != nil && !bytes.HasSuffix(record, []byte("\n")) {
+			// The stream ended inside a record (the container was hidden
+			// and the stream cut): end at the last whole record.
+			record = nil
+		}
+		if len(bytes.TrimSpace(record)) > 0 {
+			visible, verr := s.visible(record)
+			if verr != nil {
+				return 0, verr
+			}
+			if !visible {
+				s.err = io.EOF
+				return 0, io.EOF
+			}
+		}
+		s.pending, s.err = record, err
+	}
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	return n, nil
+}
+
+func (s *statsRecords) Close() error { return s.src.Close() }
+
+// readRecord reads up to and including the next newline, holding at most
+// maxStatsRecord bytes.
+func (s *statsRecords) readRecord() ([]byte, error) {
+	var record []byte
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		record = append(record, chunk...)
+		if len(record) > maxStatsRecord {
+			return nil, errors.Join(errBadUpstreamAnswer, errors.New("stats record too large"))
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return record, err
+		}
+	}
 }
