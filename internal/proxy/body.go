@@ -93,6 +93,11 @@ var errBodyTooLarge = errors.New("request body too large")
 // limit and within BODY_TIMEOUT, and puts it back as a fixed-length body,
 // so the engine receives the very bytes that were checked (or rewritten).
 func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > p.maxBody {
+		// Announced too large: refused before reading (and before a
+		// client that sent Expect: 100-continue is asked for it).
+		return nil, errBodyTooLarge
+	}
 	mustArriveBy(r, time.Now().Add(p.bodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
 	if err != nil {
@@ -165,6 +170,10 @@ func rewindBody(r *http.Request) {
 func (x *exchange) bodyError(err error) {
 	if errors.Is(err, errBodyTooLarge) {
 		x.audit.reason = "body over MAX_BODY_SIZE"
+		// The rest of the body is not wanted: closing the connection after
+		// the answer keeps net/http from reading it (and from sending a
+		// client that asked "Expect: 100-continue" the go-ahead).
+		x.w.Header().Set("Connection", "close")
 		x.fail(http.StatusRequestEntityTooLarge, "docker-proxy-filter: request body larger than MAX_BODY_SIZE ("+strconv.FormatInt(x.p.maxBody, 10)+" bytes)")
 		return
 	}

@@ -1,12 +1,16 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -176,5 +180,25 @@ func TestEngineOversizedBodiesAreRefusedUnread(t *testing.T) {
 	}
 	if s.e.Exists(t, name) {
 		t.Error("the oversized create reached the engine")
+	}
+
+	// Announced too large with Expect: 100-continue: 413 at once, without
+	// asking for the body (an outside run got a 400 after a timeout).
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.proxy.Host, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "POST /containers/create?name="+name+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an oversized Expect: 100-continue create: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized Expect: 100-continue create = %d, want 413 (no 100 Continue first)", resp.StatusCode)
 	}
 }
