@@ -225,26 +225,23 @@ func (p *Proxy) rewriteInspect(resp *http.Response, id string, scrub bool) error
 	if len(body) > maxInspectBody {
 		return errors.Join(errBadUpstreamAnswer, errors.New("inspect answer too large"))
 	}
-	// The answer, not only the decision, must be about a visible
-	// container: a rename between the two shows the new, hidden name.
-	// Labels never change, so a container visible by its labels stays so.
-	name, err := rewrite.InspectName(body)
+	// A visible container can name hidden ones: --volumes-from, --link
+	// and --pid/--ipc/--network container:<name or ID>. The same pass
+	// reads the answer's name: the answer, not only the decision, must be
+	// about a visible container (a rename between the two shows the new,
+	// hidden name; labels never change, so a container visible by its
+	// labels stays so).
+	out, name, err := rewrite.RedactInspectRefsNamed(body, p.index.HiddenRef, hiddenPlaceholder)
 	if err != nil {
 		return errors.Join(errBadUpstreamAnswer, err)
 	}
 	if !p.visibleByName(id, name) {
 		return errDecidedContainerHidden
 	}
-	out := body
 	if scrub {
-		if out, err = rewrite.ScrubInspectEnv(body); err != nil {
+		if out, err = rewrite.ScrubInspectEnv(out); err != nil {
 			return errors.Join(errBadUpstreamAnswer, err)
 		}
-	}
-	// A visible container can name hidden ones: --volumes-from, --link
-	// and --pid/--ipc/--network container:<name or ID>.
-	if out, err = rewrite.RedactInspectRefs(out, p.index.HiddenRef, hiddenPlaceholder); err != nil {
-		return errors.Join(errBadUpstreamAnswer, err)
 	}
 	setBody(resp, p.redactHexRuns(out))
 	return nil

@@ -24,6 +24,13 @@ import (
 // Members bind as encoding/json binds them. When nothing changes the result
 // is body itself.
 func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder string) ([]byte, error) {
+	out, _, err := RedactInspectRefsNamed(body, hidden, placeholder)
+	return out, err
+}
+
+// RedactInspectRefsNamed is RedactInspectRefs that also returns the body's
+// Name (as InspectName reads it) from the same pass over the body.
+func RedactInspectRefsNamed(body []byte, hidden func(ref string) bool, placeholder string) (out []byte, name string, err error) {
 	e := editor{body: body}
 	str := func(vs, ve int, split func(string) (ref, rest string, before bool)) {
 		s, ok := jsonString(body, vs, ve)
@@ -62,7 +69,10 @@ func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder st
 		})
 		return err
 	}
-	err := jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+	err = jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+		if jsonscan.KeyEqualFold(key, "Name") {
+			return bindString(body, member{key: key, vs: vs, ve: ve}, &name, "container inspect")
+		}
 		if jsonscan.KeyEqualFold(key, "NetworkSettings") && body[vs] == '{' {
 			return endpointLinks(body, vs, refs)
 		}
@@ -88,9 +98,10 @@ func RedactInspectRefs(body []byte, hidden func(ref string) bool, placeholder st
 		return err
 	})
 	if err != nil {
-		return nil, malformed("container inspect: %v", err)
+		return nil, "", malformed("container inspect: %v", err)
 	}
-	return e.apply()
+	out, err = e.apply()
+	return out, name, err
 }
 
 // DropHiddenAliases returns a container list element with the legacy link
@@ -164,16 +175,14 @@ func endpointLinks(body []byte, vs int, refs func(vs, depth int) error) error {
 // container may have been renamed between the decision and the engine's
 // answer (labels never change, so the name is all that can).
 func InspectName(body []byte) (name string, err error) {
-	ms, err := topMembers(body)
+	err = jsonscan.ObjectEach(body, func(key []byte, vs, ve int) error {
+		if !jsonscan.KeyEqualFold(key, "Name") {
+			return nil
+		}
+		return bindString(body, member{key: key, vs: vs, ve: ve}, &name, "container inspect")
+	})
 	if err != nil {
 		return "", scanErr("container inspect", err)
-	}
-	for _, m := range ms {
-		if jsonscan.KeyEqualFold(m.key, "Name") {
-			if err := bindString(body, m, &name, "container inspect"); err != nil {
-				return "", err
-			}
-		}
 	}
 	return name, nil
 }
