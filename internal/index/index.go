@@ -286,7 +286,7 @@ func (x *Index) replace(list []upstream.Container, reason string) {
 	x.observeCounts()
 	for id := range x.hiddenWatch {
 		if e, ok := x.byID.Peek(id); !ok || !e.visible {
-			x.notifyHidden(id) // removed while the index was not following
+			x.notifyHidden(id) // removed (or hidden) while the index was not following
 		}
 	}
 }
@@ -296,13 +296,14 @@ func (x *Index) replace(list []upstream.Container, reason string) {
 // gone from a relist), and a function that stops the watch. An open stream
 // about a container (logs, stats, attach, exec) ends on it: on an engine
 // where only the visible containers exist, the container has just gone.
-// For a container the index does not hold as visible the channel is
-// closed already.
+// For a container the index holds as hidden the channel is closed
+// already; one it does not hold (pushed out by INDEX_CAPACITY) is watched
+// all the same.
 func (x *Index) WhenHidden(id string) (hidden <-chan struct{}, stop func()) {
 	ch := make(chan struct{})
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if e, ok := x.byID.Peek(id); !ok || !e.visible {
+	if e, ok := x.byID.Peek(id); ok && !e.visible {
 		close(ch)
 		return ch, func() {}
 	}

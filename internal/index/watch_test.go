@@ -218,3 +218,34 @@ func TestInvalidateForgetsAContainerTheEngineNoLongerHas(t *testing.T) {
 		t.Errorf("Resolve(web) after Invalidate = %+v, %v; want the new container", d, err)
 	}
 }
+
+func TestWhenHiddenFollowsVisibility(t *testing.T) {
+	src := newMemSource(visibleC("a1", "/web"), hiddenC("b2", "/db"), visibleC("c3", "/other"))
+	x := liveIndex(t, src, labelFilters, 0)
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	if ch, stop := x.WhenHidden(id("b2")); !closed(ch) {
+		t.Error("a hidden container's watch must be closed at once")
+	} else {
+		stop()
+	}
+	removed, stop1 := x.WhenHidden(id("a1"))
+	defer stop1()
+	kept, stop2 := x.WhenHidden(id("c3"))
+	if closed(removed) || closed(kept) {
+		t.Fatal("a visible container's watch is closed")
+	}
+	src.destroy(id("a1"))
+	eventually(t, "removal closes the watch", func() bool { return closed(removed) })
+	stop2()
+	stop2() // stopping twice is harmless
+	if closed(kept) {
+		t.Error("a stopped watch of a visible container was closed")
+	}
+}

@@ -93,9 +93,11 @@ var errBodyTooLarge = errors.New("request body too large")
 // limit and within BODY_TIMEOUT, and puts it back as a fixed-length body,
 // so the engine receives the very bytes that were checked (or rewritten).
 func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength > p.maxBody {
-		// Announced too large: refused before reading (and before a
-		// client that sent Expect: 100-continue is asked for it).
+	if r.ContentLength > p.maxBody && expectsContinue(r) {
+		// Announced too large by a client that waits to be asked for
+		// it: refused before it is asked. (A client that sends at once
+		// is read up to the limit, so that it can finish writing and
+		// read the answer.)
 		return nil, errBodyTooLarge
 	}
 	mustArriveBy(r, time.Now().Add(p.bodyTimeout))
@@ -170,10 +172,12 @@ func rewindBody(r *http.Request) {
 func (x *exchange) bodyError(err error) {
 	if errors.Is(err, errBodyTooLarge) {
 		x.audit.reason = "body over MAX_BODY_SIZE"
-		// The rest of the body is not wanted: closing the connection after
-		// the answer keeps net/http from reading it (and from sending a
-		// client that asked "Expect: 100-continue" the go-ahead).
-		x.w.Header().Set("Connection", "close")
+		if expectsContinue(x.r) {
+			// The body is not wanted: closing the connection after the
+			// answer keeps net/http from sending the go-ahead and reading
+			// it (for BODY_TIMEOUT, when it never comes).
+			x.w.Header().Set("Connection", "close")
+		}
 		x.fail(http.StatusRequestEntityTooLarge, "docker-proxy-filter: request body larger than MAX_BODY_SIZE ("+strconv.FormatInt(x.p.maxBody, 10)+" bytes)")
 		return
 	}
@@ -186,4 +190,10 @@ func (x *exchange) bodyError(err error) {
 func (x *exchange) rewriteFailed(err error) {
 	x.audit.reason = "cannot forward the body's container references as decided: " + err.Error()
 	x.fail(http.StatusBadRequest, "docker-proxy-filter: the request's container references cannot be forwarded as decided; write each reference once, as a plain JSON string")
+}
+
+// expectsContinue reports whether the client waits for "100 Continue"
+// before it sends the body.
+func expectsContinue(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }

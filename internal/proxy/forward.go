@@ -112,6 +112,17 @@ var errBadUpstreamAnswer = errors.New("malformed answer from the upstream engine
 // upstreamError answers 502 in the engine's format when the upstream cannot be
 // reached or its answer cannot be filtered; the raw answer is never passed on.
 func (x *exchange) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	if x.hidden != nil {
+		select {
+		case <-x.hidden:
+			// The container was hidden before the engine answered: on an
+			// engine without it, there is no such container.
+			x.audit.set(func(a *audit) { a.reason = "no visible container (hidden before the engine answered)" })
+			x.p.answerUnresolved(x, index.Missing)
+			return
+		default:
+		}
+	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; there is nobody to answer.
 		return
