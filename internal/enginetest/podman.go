@@ -165,19 +165,5 @@ func stopPodman(t testing.TB, e *Engine, cmd *exec.Cmd, dir string, logf *os.Fil
 		cancel()
 		e.Client.Close()
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-	killProcessesMentioning(dir)
-	unmountUnder(dir)
-	logf.Close()
-	if err := os.RemoveAll(dir); err != nil {
-		t.Logf("enginetest: removing private Podman dir %s: %v", dir, err)
-	}
+	stopDaemon(t, cmd, dir, logf, "Podman")
 }

@@ -123,6 +123,17 @@ func stopPrivate(t testing.TB, e *Engine, cmd *exec.Cmd, dir string, logf *os.Fi
 		}
 		e.Client.Close()
 	}
+	stopDaemon(t, cmd, dir, logf, "engine")
+}
+
+// killProcessesMentioning kills leftover processes (containerd, shims) whose
+// command line names the engine's directory.
+// stopDaemon stops a daemon the tests started (dockerd, or Podman's
+// service) with SIGTERM, then SIGKILL to its process group after 20 s,
+// kills whatever still runs from its directory, unmounts what it left
+// mounted there and removes the directory.
+func stopDaemon(t testing.TB, cmd *exec.Cmd, dir string, logf *os.File, what string) {
+	t.Helper()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -136,12 +147,10 @@ func stopPrivate(t testing.TB, e *Engine, cmd *exec.Cmd, dir string, logf *os.Fi
 	unmountUnder(dir)
 	logf.Close()
 	if err := os.RemoveAll(dir); err != nil {
-		t.Logf("enginetest: removing private engine dir %s: %v", dir, err)
+		t.Logf("enginetest: removing private %s dir %s: %v", what, dir, err)
 	}
 }
 
-// killProcessesMentioning kills leftover processes (containerd, shims) whose
-// command line names the engine's directory.
 func killProcessesMentioning(dir string) {
 	entries, _ := os.ReadDir("/proc")
 	for _, ent := range entries {
