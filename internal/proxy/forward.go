@@ -71,7 +71,7 @@ func (x *exchange) rewriteOut(pr *httputil.ProxyRequest) {
 func (x *exchange) endWhenHidden(id string) (stop func()) {
 	hidden, unwatch := x.p.index.WhenHidden(id)
 	ctx, cancel := context.WithCancel(x.r.Context())
-	r := x.r
+	r, outer := x.r, x.hidden
 	x.r, x.hidden = r.WithContext(ctx), hidden
 	done := make(chan struct{})
 	go func() {
@@ -87,7 +87,7 @@ func (x *exchange) endWhenHidden(id string) (stop func()) {
 		close(done)
 		unwatch()
 		cancel()
-		x.r = r
+		x.r, x.hidden = r, outer
 	}
 }
 

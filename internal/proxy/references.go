@@ -88,9 +88,12 @@ func (p *Proxy) serveCommit(x *exchange) {
 	ref := q.Get("container") // the engine reads the first value
 	if ref == "" {
 		// Names no container: the engine refuses it (400 "invalid name or
-		// ID supplied") before it looks anything up.
+		// ID supplied") before it looks anything up. Forwarded without any
+		// container value, so that no parser of the query can find one the
+		// proxy did not see (a second container=, say).
+		q.Del("container")
 		x.audit.decision = decisionAllow
-		x.forward(forward{path: x.rt.Path, rawQuery: x.r.URL.RawQuery})
+		x.forward(forward{path: x.rt.Path, rawQuery: q.Encode()})
 		return
 	}
 	d, ok := p.requireVisible(x, ref, "commit of a container that is not visible")

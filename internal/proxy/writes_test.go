@@ -117,7 +117,7 @@ func TestEngineReferencesInQueriesAndNetworkBodies(t *testing.T) {
 	}
 	// A commit that names no container (a key in the wrong case) gets the
 	// engine's own refusal, not a 404 for an empty ref.
-	for _, target := range []string{"/commit?Container=" + s.hidden.Name, "/commit", "/v1.24/commit?container="} {
+	for _, target := range []string{"/commit?Container=" + s.hidden.Name, "/commit", "/v1.24/commit?container=", "/commit?container=&container=" + s.hidden.Name} {
 		assertSameAnswer(t, rawDo(t, s.proxy.Host, "POST", target, nil, nil), rawDo(t, s.e.Host, "POST", target, nil, nil))
 	}
 	in := s.e.Inspect(t, s.hidden.ID)
